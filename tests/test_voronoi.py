@@ -16,12 +16,11 @@ def test_distance_regions_equal_nearest_centre_from_scipy():
 
 def test_power_diagram_bias_and_linear_regions_closed_form():
     centres = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])
-    # with bias b the boundary |x-c1|^2 + b1 = |x-c2|^2 + b2 sits at x = (b1 - b2) / 4
-    boundary_points = torch.tensor([[0.2, 0.0], [0.3, 0.0]])
-    labels = voronoi.distance_regions(boundary_points, centres, torch.tensor([1.0, 0.0]))
-    assert labels.tolist() == [1, 1]
-    labels = voronoi.distance_regions(torch.tensor([[0.24, 0.0], [0.26, 0.0]]), centres, torch.tensor([-1.0, 0.0]))
-    assert labels.tolist() == [0, 0]
+    # with bias b the boundary |x-c1|^2 + b1 = |x-c2|^2 + b2 sits at x = (b2 - b1) / 4
+    around = torch.tensor([[-0.26, 0.0], [-0.24, 0.0], [0.24, 0.0], [0.26, 0.0]])
+    assert voronoi.distance_regions(around, centres, torch.tensor([1.0, 0.0])).tolist() == [0, 1, 1, 1]
+    assert voronoi.distance_regions(around, centres, torch.tensor([-1.0, 0.0])).tolist() == [0, 0, 0, 1]
+    assert voronoi.distance_regions(around, centres).tolist() == [0, 0, 1, 1]
     weights = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     assert voronoi.linear_regions(torch.tensor([[2.0, 1.0], [1.0, 2.0]]), weights).tolist() == [0, 1]
 
