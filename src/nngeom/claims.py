@@ -164,8 +164,8 @@ def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None,
     }
     _state["rows"][id] = row
     _write()
-    shown = row["ours"] if not isinstance(row["ours"], float) else round(row["ours"], 4)
-    print(f"[{row['verdict']}] {id}: {statement} | paper={row['paper']!r} ours={shown!r} ({check.describe})")
+    shown = f"{row['ours']:.4g}" if isinstance(row["ours"], float) else repr(row["ours"])
+    print(f"[{row['verdict']}] {id}: {statement} | paper={row['paper']!r} ours={shown} ({check.describe})")
     return row
 
 

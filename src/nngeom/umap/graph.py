@@ -1,0 +1,145 @@
+"""The fuzzy simplicial set of UMAP (McInnes et al. 2018, sec. 3.1; *Metric as Transform*, sec. 2.6, 3.2.1).
+
+For each sample i with k nearest neighbours j (the sample itself counts as the first, as in umap-learn):
+``rho_i`` = distance to the nearest other sample, ``sigma_i`` solves
+``sum_j exp(-max(d_ij - rho_i, 0) / sigma_i) = log2(k)`` (binary search), and the directed membership is
+``w_ij = exp(-max(d_ij - rho_i, 0) / sigma_i)``. The fuzzy union symmetrises: ``W = A + A^T - A o A^T``.
+
+Epsilon node (sec. 3.2.1): the distance ``epsilon`` is appended to every sample's row of distances before the
+neighbour search, as one extra node; its own row holds ``epsilon`` to every sample, so its k - 1 neighbours are a
+tie, broken by a seeded random draw.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import scipy.sparse
+import torch
+
+NAMED_METRICS = ("euclidean", "l2", "sqeuclidean", "manhattan", "l1", "minkowski", "cosine", "angle", "dot")
+Metric = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def pairwise(x: torch.Tensor, y: torch.Tensor, metric: Metric = "euclidean", p: float = 2.0) -> torch.Tensor:
+    """Distance matrix (len(x), len(y)) under a named metric or a callable ``metric(x, y)``.
+
+    ``angle`` is ``arccos`` of the cosine similarity; ``dot`` is ``-x . y`` (the dot product as a
+    dissimilarity: ranks neighbours by largest dot product; only differences of distances matter to UMAP).
+    """
+    if callable(metric):
+        d = metric(x, y)
+        if not isinstance(d, torch.Tensor) or d.shape != (len(x), len(y)):
+            raise ValueError(f"a callable metric must return a ({len(x)}, {len(y)}) tensor")
+        return d
+    if metric in ("euclidean", "l2"):
+        return torch.cdist(x, y)
+    if metric == "sqeuclidean":
+        return torch.cdist(x, y) ** 2
+    if metric in ("manhattan", "l1"):
+        return torch.cdist(x, y, p=1.0)
+    if metric == "minkowski":
+        if p <= 0:
+            raise ValueError(f"minkowski needs p > 0, got {p}")
+        return ((x.unsqueeze(1) - y.unsqueeze(0)).abs() ** p).sum(-1) ** (1 / p)
+    if metric in ("cosine", "angle"):
+        cos = torch.nn.functional.normalize(x, dim=1) @ torch.nn.functional.normalize(y, dim=1).T
+        return 1 - cos if metric == "cosine" else torch.arccos(cos.clamp(-1, 1))
+    if metric == "dot":
+        return -(x @ y.T)
+    raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(NAMED_METRICS)}, "
+                     "'precomputed', or pass a callable")
+
+
+def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, metric: Metric = "euclidean",
+                       p: float = 2.0, self_neighbours: bool = False, precomputed: torch.Tensor | None = None,
+                       epsilon: float | None = None, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices and distances (len(x), k) of the k nearest points of ``y`` to each point of ``x``, ascending.
+
+    ``self_neighbours``: x is y, and each sample is placed first at distance 0 (umap-learn's convention).
+    ``epsilon``: one extra column at index len(y) with distance epsilon (the epsilon node).
+    ``precomputed``: a (len(x), len(y)) distance matrix instead of x, y and metric.
+    """
+    rows = len(precomputed) if precomputed is not None else len(x)
+    n_y = precomputed.shape[1] if precomputed is not None else len(y)
+    take = k - 1 if self_neighbours else k
+    indices, distances = [], []
+    for start in range(0, rows, chunk):
+        stop = min(start + chunk, rows)
+        d = precomputed[start:stop] if precomputed is not None else pairwise(x[start:stop], y, metric, p)
+        d = d.to(torch.float32).clone()
+        if self_neighbours:
+            d[torch.arange(stop - start), torch.arange(start, stop)] = torch.inf
+        if epsilon is not None:
+            d = torch.cat([d, torch.full((stop - start, 1), float(epsilon), device=d.device)], dim=1)
+        dist, idx = d.topk(min(take, d.shape[1]), dim=1, largest=False)
+        if self_neighbours:
+            idx = torch.cat([torch.arange(start, stop, device=d.device).unsqueeze(1), idx], 1)
+            dist = torch.cat([torch.zeros(stop - start, 1, device=d.device), dist], 1)
+        indices.append(idx)
+        distances.append(dist)
+    if n_y + (epsilon is not None) < take:
+        raise ValueError(f"{k} neighbours requested but only {n_y} points to choose from")
+    return torch.cat(indices), torch.cat(distances)
+
+
+def smooth_knn_dist(distances: torch.Tensor, k: float, local_connectivity: float = 1.0, iterations: int = 64,
+                    skip_first: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row ``(sigma, rho)`` of UMAP by binary search (vectorised umap-learn ``smooth_knn_dist``).
+
+    ``rho`` = the ``local_connectivity``-th smallest positive distance to another point (0 when
+    local_connectivity is 0);
+    ``sigma`` makes ``sum_j exp(-max(d_j - rho, 0) / sigma) = log2(k)`` over the neighbours (the first column,
+    the sample itself, is skipped when ``skip_first``), floored at 1e-3 of the mean distance as in umap-learn.
+    """
+    d = distances.to(torch.float64)
+    target = np.log2(k)
+    terms = d[:, 1:] if skip_first else d
+    # duplicates of a sample (distance 0) do not set rho; dissimilarities that go negative ('dot') use all terms
+    positive = (torch.where(terms > 0, terms, torch.inf) if bool((terms >= 0).all()) else terms).sort(dim=1).values
+    rho = torch.zeros(len(d), dtype=d.dtype, device=d.device)
+    if local_connectivity > 0:
+        index = min(int(np.floor(local_connectivity)) - 1, positive.shape[1] - 1)
+        rho = positive[:, max(index, 0)]
+        rho = torch.where(torch.isfinite(rho), rho, torch.zeros_like(rho))
+    lo = torch.zeros_like(rho)
+    hi = torch.full_like(rho, torch.inf)
+    mid = torch.ones_like(rho)
+    for _ in range(iterations):
+        shifted = (terms - rho.unsqueeze(1)).clamp_min(0)
+        psum = torch.exp(-shifted / mid.unsqueeze(1)).sum(1)
+        too_big = psum > target
+        hi = torch.where(too_big, mid, hi)
+        lo = torch.where(too_big, lo, mid)
+        mid = torch.where(too_big, (lo + hi) / 2, torch.where(torch.isinf(hi), mid * 2, (lo + hi) / 2))
+    floor = torch.where(rho > 0, 1e-3 * d.abs().mean(1), 1e-3 * d.abs().mean())
+    return torch.maximum(mid, floor), rho
+
+
+def membership_strengths(indices: torch.Tensor, distances: torch.Tensor, sigma: torch.Tensor, rho: torch.Tensor,
+                         n_columns: int, self_neighbours: bool) -> scipy.sparse.csr_matrix:
+    """Directed memberships ``exp(-max(d - rho, 0) / sigma)`` as a sparse (rows, n_columns) matrix."""
+    d = distances.to(torch.float64)
+    values = torch.exp(-(d - rho.unsqueeze(1)).clamp_min(0) / sigma.unsqueeze(1))
+    rows = torch.arange(len(d), device=d.device).unsqueeze(1).expand_as(indices)
+    if self_neighbours:
+        values = torch.where(indices == rows, torch.zeros_like(values), values)
+    matrix = scipy.sparse.coo_matrix(
+        (values.reshape(-1).cpu().numpy(), (rows.reshape(-1).cpu().numpy(), indices.reshape(-1).cpu().numpy())),
+        shape=(len(d), n_columns))
+    return matrix.tocsr()
+
+
+def fuzzy_simplicial_set(indices: torch.Tensor, distances: torch.Tensor, k: int, set_op_mix_ratio: float = 1.0,
+                         local_connectivity: float = 1.0) -> tuple[scipy.sparse.csr_matrix, torch.Tensor, torch.Tensor]:
+    """Symmetric fuzzy graph ``W = r (A + A^T - A o A^T) + (1 - r) A o A^T`` from a self-including kNN table."""
+    n = len(indices)
+    sigma, rho = smooth_knn_dist(distances, k, local_connectivity)
+    a = membership_strengths(indices, distances, sigma, rho, n, self_neighbours=True)
+    a.eliminate_zeros()
+    at = a.transpose().tocsr()
+    product = a.multiply(at)
+    graph = set_op_mix_ratio * (a + at - product) + (1 - set_op_mix_ratio) * product
+    graph = scipy.sparse.csr_matrix(graph)
+    graph.eliminate_zeros()
+    return graph, sigma, rho
