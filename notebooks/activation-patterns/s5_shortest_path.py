@@ -1,0 +1,223 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5 Shortest paths in activation-pattern space
+#
+# *Study on Activation Patterns*, section 5 (Figures 28-30). The patterns of all layers identify the linear region of an
+# image, so the Hamming distance counts the region boundaries between two images. A path $x_0 \to x_N$ through images
+# whose consecutive Hamming distances add up to $d_H(x_0, x_N)$ would be a shortest path. The document tries:
+#
+# * Algorithm 1, the conditional geodesic of Hénaff and Simoncelli (eq. 44-46): minimise the image-space energy
+#   $E[\gamma]$ conditioned on minimising the representation energy $E[f(\gamma)]$; on an AlexNet-style convnet with
+#   the Hamming distance of the third (last) convolution, the straight line had cumulative distance 174 for
+#   $d_H = 116$ and the geodesic 164 (Figures 28-29);
+# * midpoint algorithms (eq. 47-50) that look for $z$ with $d_H(x_0, z) + d_H(z, x_1) = d_H(x_0, x_1)$ and both halves
+#   equal, over all layers: Algorithm 1 (eq. 49) gave cumulative 2670 with the $l_1$ norm and 3228 with $l_2$, for
+#   $d_H(x_0, x_1) = 2596$; Algorithm 2 (eq. 50, only the units that differ) gave 3486 ($l_1$) and 4398 ($l_2$):
+#   "$l_1$ globally works better than $l_2$";
+# * Algorithm 3 (sec. 5.2.3, "work in progress"): search an image with a chosen in-between pattern;
+# * the last layer's values along the path (Figure 30).
+#
+# Our convnet: three 3x3 convolutions (32, 64, 128 channels) with ReLU and max pooling and one linear layer, trained
+# on a stratified CIFAR-10 subset (`cpu`) or the full set (`paper`); patterns are taken on the ReLU outputs
+# (32,768 + 16,384 + 8,192 units), so our Hamming distances are larger than the document's.
+
+# %% tags=["parameters"]
+profile = "cpu"
+n_train = None
+n_test = None
+epochs = None
+lr = None
+batch_size = None
+n_pairs = None           # pairs of test images (different classes)
+n_steps = None           # N: images along the path
+iterations = None        # outer iterations of Algorithm 1
+inner_steps = None       # steps of each "minimise E[f(gamma)]"
+midpoint_steps = None
+seed = None
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+import nngeom
+from nngeom.patterns import geodesic, models
+
+PROFILES = {
+    "smoke": {"n_train": 500, "n_test": 200, "epochs": 1, "lr": 0.01, "batch_size": 64, "n_pairs": 1, "n_steps": 4,
+              "iterations": 2, "inner_steps": 2, "midpoint_steps": 5, "seed": 0},
+    "cpu": {"n_train": 10000, "n_test": 2000, "epochs": 4, "lr": 0.01, "batch_size": 64, "n_pairs": 3, "n_steps": 10,
+            "iterations": 30, "inner_steps": 10, "midpoint_steps": 150, "seed": 0},
+    "paper": {"n_train": 50000, "n_test": 10000, "epochs": 20, "lr": 0.01, "batch_size": 64, "n_pairs": 20,
+              "n_steps": 10, "iterations": 100, "inner_steps": 20, "midpoint_steps": 300, "seed": 0},
+}
+BOUNDS = {"n_train": (100, 50000), "n_test": (10, 10000), "epochs": (1, None), "lr": (1e-6, 10),
+          "batch_size": (1, None), "n_pairs": (1, None), "n_steps": (2, None), "iterations": (0, None),
+          "inner_steps": (0, None), "midpoint_steps": (1, None)}
+S = nngeom.settings(PROFILES, globals(), section="activation-patterns/s5_shortest_path", bounds=BOUNDS)
+
+DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
+arch = {"kind": "convnet", "channels": [32, 64, 128]}
+net, history = models.train_model(arch, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
+                                               "optimizer": "sgd"}, seed=S.seed)
+_, (x_test, y_test) = models.load_data(DATA)
+raw_test, _ = nngeom.data.load_subset("cifar10", "test", S.n_test, seed=S.seed)
+print(f"convnet: best test accuracy {max(history['test_accuracy']):.3f}")
+rng = np.random.default_rng(S.seed)
+pairs = []
+while len(pairs) < S.n_pairs:
+    a, b = rng.choice(len(x_test), 2, replace=False)
+    if y_test[a] != y_test[b]:
+        pairs.append((int(a), int(b)))
+
+# %% [markdown]
+# ## Algorithm 1: conditional geodesic (Figures 28-29)
+#
+# Representation: the third convolution's ReLU output ("layer3"). The straight line between the two images is the
+# initial path; we compare its cumulative Hamming distance with that of the geodesic.
+
+# %%
+rows, geodesics = [], []
+for a, b in pairs:
+    x0, x1 = x_test[a], x_test[b]
+    t = torch.linspace(0, 1, S.n_steps + 1).reshape(-1, 1, 1, 1)
+    line = (1 - t) * x0 + t * x1
+    result = geodesic.conditional_geodesic(net, x0, x1, n_steps=S.n_steps, layers=["layer3"],
+                                           iterations=S.iterations, inner_steps=S.inner_steps)
+    geodesics.append((line, result["path"]))
+    on_line = geodesic.path_hamming(net, line, ["layer3"])
+    on_geodesic = geodesic.path_hamming(net, result["path"], ["layer3"])
+    rows.append({"pair": (a, b), "d_H(x0, xN)": on_line["direct"], "cumulative, straight line": on_line["cumulative"],
+                 "cumulative, geodesic": on_geodesic["cumulative"], "image energy E[gamma]": result["energy_image"]})
+paths = pd.DataFrame(rows)
+print(paths.to_string())
+print("document: d_H = 116, straight line 174, geodesic 164")
+
+line, path = geodesics[0]
+fig, axes = plt.subplots(2, S.n_steps + 1, figsize=(1.2 * (S.n_steps + 1), 2.8))
+for row, (name, images) in enumerate((("line", line), ("geodesic", path))):
+    for col, image in enumerate(images):
+        shown = image.permute(1, 2, 0).numpy()
+        axes[row, col].imshow((shown - shown.min()) / (shown.max() - shown.min()))
+        axes[row, col].axis("off")
+    axes[row, 0].set_title(name, fontsize=8, loc="left")
+fig.tight_layout()
+plt.show()
+ratio_line = (paths["cumulative, straight line"] / paths["d_H(x0, xN)"]).mean()
+ratio_geo = (paths["cumulative, geodesic"] / paths["d_H(x0, xN)"]).mean()
+nngeom.claim("P.5.1.geodesic-shorter", "The geodesic lowers the cumulative Hamming distance of the straight line "
+             "(cumulative / direct, mean over pairs)", paper="174 -> 164 (d_H 116)",
+             ours={"straight line": float(ratio_line), "geodesic": float(ratio_geo)},
+             check=nngeom.holds(ratio_geo < ratio_line, "geodesic < line"))
+_ = nngeom.claim("P.5.1.not-shortest", "The geodesic's cumulative distance still exceeds d_H(x0, xN)",
+                 paper="164 > 116", ours=float(ratio_geo), check=nngeom.at_least(1.0))
+
+# %% [markdown]
+# ## Last-layer values along the paths (Figure 30)
+#
+# The ten class outputs along the straight line and along the geodesic, for the first pair.
+
+# %%
+with torch.no_grad():
+    outputs = {name: net(images).numpy() for name, images in (("straight line", line), ("geodesic", path))}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
+classes = nngeom.data.classes("cifar10")
+for ax, (name, values) in zip(axes, outputs.items()):
+    for c in range(10):
+        ax.plot(values[:, c], label=classes[c])
+    ax.set_title(name)
+    ax.set_xlabel("step along the path")
+axes[1].legend(fontsize=7, ncol=2)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Midpoint algorithms 1 and 2 (eq. 47-50)
+#
+# Over all three layers. A perfect midpoint has cumulative $d_H(x_0, z) + d_H(z, x_1) = d_H(x_0, x_1)$ and equal halves.
+
+# %%
+mid_rows = []
+for a, b in pairs:
+    x0, x1 = x_test[a], x_test[b]
+    bits = geodesic.patterns_of(net, torch.stack([x0, x1]))
+    direct = int((bits[0] != bits[1]).sum())
+    for algorithm in (1, 2):
+        for norm in ("l1", "l2"):
+            z = geodesic.midpoint(net, x0, x1, algorithm=algorithm, norm=norm, steps=S.midpoint_steps)
+            bz = geodesic.patterns_of(net, z[None])[0]
+            d0, d1 = int((bits[0] != bz).sum()), int((bz != bits[1]).sum())
+            mid_rows.append({"pair": (a, b), "algorithm": algorithm, "norm": norm, "d_H(x0, x1)": direct,
+                             "d_H(x0, z)": d0, "d_H(z, x1)": d1, "cumulative": d0 + d1,
+                             "cumulative / direct": (d0 + d1) / direct})
+midpoints = pd.DataFrame(mid_rows)
+summary = midpoints.groupby(["algorithm", "norm"])["cumulative / direct"].mean().unstack()
+paper = pd.DataFrame({"l1": [2670 / 2596, 3486 / 2596], "l2": [3228 / 2596, 4398 / 2596]}, index=[1, 2])
+print(midpoints.to_string())
+print(pd.concat({"ours": summary, "paper": paper}, axis=1).round(3).to_string())
+
+# %%
+for algorithm in (1, 2):
+    nngeom.claim(f"P.5.2.l1-beats-l2.alg{algorithm}", f"Midpoint algorithm {algorithm}: the l1 norm gives a shorter "
+                 "cumulative distance than l2 (cumulative / direct)", paper=f"{paper.loc[algorithm, 'l1']:.3f} < "
+                 f"{paper.loc[algorithm, 'l2']:.3f}", ours=summary.loc[algorithm].to_dict(),
+                 check=nngeom.holds(summary.loc[algorithm, "l1"] < summary.loc[algorithm, "l2"], "l1 < l2"))
+_ = nngeom.claim("P.5.2.alg1-beats-alg2", "Algorithm 1 (l1) gives a shorter cumulative distance than Algorithm 2 (l1)",
+                 paper="1.029 < 1.343", ours={"alg1": float(summary.loc[1, "l1"]), "alg2": float(summary.loc[2, "l1"])},
+                 check=nngeom.holds(summary.loc[1, "l1"] < summary.loc[2, "l1"], "alg1 < alg2"))
+
+# %% [markdown]
+# ## Algorithm 3: reach an in-between pattern (sec. 5.2.3, work in progress in the document)
+#
+# Backwards: pick an activation pattern between those of $x_0$ and $x_1$ (here: the pattern of $x_0$ with a random half
+# of the differing bits switched to $x_1$'s values), then search an image $z$ with that pattern, starting from the
+# midpoint of the two images and minimising the hinge $\sum_i \max(0, m - s_i h_i(z))$ on the pre-activations. The
+# document reports that "the hamming distance to the chosen activation pattern stay big", maybe because a random
+# pattern is not reachable.
+
+# %%
+rng3 = np.random.default_rng(S.seed)
+reach_rows = []
+for a, b in pairs:
+    x0, x1 = x_test[a], x_test[b]
+    bits = geodesic.patterns_of(net, torch.stack([x0, x1]))
+    differing = np.flatnonzero(bits[0] != bits[1])
+    flipped = rng3.choice(differing, len(differing) // 2, replace=False)
+    target = bits[0].copy()
+    target[flipped] = bits[1][flipped]
+    z = geodesic.reach_pattern(net, target, (x0 + x1) / 2, steps=S.midpoint_steps)
+    bz = geodesic.patterns_of(net, torch.stack([(x0 + x1) / 2, z]))
+    reach_rows.append({"pair": (a, b), "d_H(x0, x1)": len(differing), "bits switched": len(flipped),
+                       "d_H(midpoint image, target)": int((bz[0] != target).sum()),
+                       "d_H(z, target)": int((bz[1] != target).sum()),
+                       "d_H(x0, z)": int((bits[0] != bz[1]).sum()), "d_H(z, x1)": int((bz[1] != bits[1]).sum())})
+reach = pd.DataFrame(reach_rows)
+print(reach.to_string())
+miss = float((reach["d_H(z, target)"] / reach["bits switched"]).mean())
+_ = nngeom.claim("P.5.2.alg3-misses", "Algorithm 3 does not reach the chosen in-between pattern (d_H(z, target) "
+                 "over the number of switched bits, mean over pairs; 'big' read as >= 0.1)",
+                 paper="stays big", ours=miss, check=nngeom.at_least(0.1))
+
+# %% [markdown]
+# ## Reading the result
+#
+# The tables put our cumulative distances beside the document's (as ratios to the direct distance, since our network
+# has more units). In every pair printed above the straight line crosses more region boundaries than the direct
+# Hamming distance counts (cumulative / direct > 1); the claims record whether the geodesic lowers that excess,
+# whether it removes it, and whether the document's orderings of the midpoint variants ($l_1$ before $l_2$,
+# Algorithm 1 before Algorithm 2) hold for our network.

@@ -1,0 +1,155 @@
+"""Networks of *Study on Activation Patterns* (sec. 2-6) and one cached training function.
+
+* ``mlp(depth, width, norm, activation, init)``: fully connected ReLU network on flattened CIFAR-10
+  images, as an ``nn.Sequential`` (Flatten, then [Linear, norm?, activation] x depth, Linear to the classes),
+  so that activation patterns (``recording``) and exact local linear maps (``linear_maps``) can walk it.
+  ``norm`` in {None, 'batch', 'layer', 'weight'} (sec. 3: BatchNorm, LayerNorm, WeightNorm
+  W = g V / ||V||); ``activation`` 'relu' or 'selu' (eq. 9); ``init`` 'default' (PyTorch:
+  W, b ~ U(-1/sqrt(n_in), 1/sqrt(n_in)), eq. 10-11), 'xavier' (Var W = 2 / (n_in + n_out), sec. 3) or
+  'lecun' (Var W = 1 / n_in, bias 0: the SELU initialisation).
+* ``convnet(channels)``: the "AlexNet for cifar10" of sec. 5 (3 convolutions with ReLU and max pooling,
+  one linear layer).
+* ``train_model(arch, data, fit, seed)``: builds the network with ``seed`` and trains it, cached through
+  ``nngeom.cached`` so that every notebook of the document shares the same weights whatever the order
+  in which they run. ``initial_model(arch, seed)`` rebuilds the untrained network (same seed, same weights).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..cache import cached
+from ..data import load_subset
+from ..runtime import seed_everything
+from ..train import fit_classifier
+
+NORMS = (None, "batch", "layer", "weight")
+ACTIVATIONS = ("relu", "selu")
+INITS = ("default", "xavier", "lecun")
+
+
+def _init_linear(layer: nn.Linear, init: str) -> None:
+    if init == "xavier":
+        nn.init.xavier_uniform_(layer.weight)
+        nn.init.zeros_(layer.bias)
+    elif init == "lecun":
+        nn.init.normal_(layer.weight, std=1.0 / math.sqrt(layer.in_features))
+        nn.init.zeros_(layer.bias)
+    elif init != "default":
+        raise ValueError(f"unknown init {init!r}: choose one of {INITS}")
+
+
+def mlp(depth: int = 3, width: int = 256, *, in_dim: int = 3 * 32 * 32, n_classes: int = 10,
+        norm: str | None = None, activation: str = "relu", init: str = "default") -> nn.Sequential:
+    """Flatten -> depth x [Linear(width), norm, activation] -> Linear(n_classes)."""
+    if not isinstance(depth, int) or depth < 1 or not isinstance(width, int) or width < 1:
+        raise ValueError(f"depth and width must be positive ints, got {depth!r}, {width!r}")
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}: choose one of {NORMS}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: choose one of {ACTIVATIONS}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    previous = in_dim
+    for _ in range(depth):
+        linear = nn.Linear(previous, width)
+        _init_linear(linear, init)
+        if norm == "weight":
+            linear = nn.utils.parametrizations.weight_norm(linear)
+        layers.append(linear)
+        if norm == "batch":
+            layers.append(nn.BatchNorm1d(width))
+        elif norm == "layer":
+            layers.append(nn.LayerNorm(width))
+        layers.append(nn.ReLU() if activation == "relu" else nn.SELU())
+        previous = width
+    head = nn.Linear(previous, n_classes)
+    _init_linear(head, init)
+    layers.append(head)
+    return nn.Sequential(*layers)
+
+
+def convnet(channels: tuple[int, ...] | list[int] = (32, 64, 128), *, n_classes: int = 10,
+            image_size: int = 32) -> nn.Sequential:
+    """AlexNet-style CIFAR-10 convnet of sec. 5: [Conv3x3, ReLU, MaxPool2] x 3 -> Linear."""
+    if len(channels) < 1 or any(int(c) < 1 for c in channels):
+        raise ValueError(f"channels must be positive ints, got {channels!r}")
+    layers: list[nn.Module] = []
+    previous, size = 3, image_size
+    for c in channels:
+        layers += [nn.Conv2d(previous, int(c), 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        previous, size = int(c), size // 2
+    layers += [nn.Flatten(), nn.Linear(previous * size * size, n_classes)]
+    return nn.Sequential(*layers)
+
+
+def build(arch: dict) -> nn.Module:
+    """Network from a plain dict: {'kind': 'mlp', depth, width, norm, activation, init} or
+    {'kind': 'convnet', 'channels': [...]}."""
+    if not isinstance(arch, dict) or "kind" not in arch:
+        raise TypeError("arch must be a dict with a 'kind' key ('mlp' or 'convnet')")
+    options = {k: v for k, v in arch.items() if k != "kind"}
+    if arch["kind"] == "mlp":
+        return mlp(**options)
+    if arch["kind"] == "convnet":
+        return convnet(**options)
+    raise ValueError(f"unknown kind {arch['kind']!r}: choose 'mlp' or 'convnet'")
+
+
+def initial_model(arch: dict, seed: int = 0) -> nn.Module:
+    """The untrained network that ``train_model(arch, ..., seed)`` starts from."""
+    seed_everything(seed)
+    return build(arch)
+
+
+def load_data(data: dict) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Stratified, seeded CIFAR-10 subsets: data = {'n_train', 'n_test', 'seed', 'normalize'}."""
+    normalize = data.get("normalize", "standard")
+    train = load_subset("cifar10", "train", data["n_train"], seed=data.get("seed", 0), normalize=normalize)
+    test = load_subset("cifar10", "test", data["n_test"], seed=data.get("seed", 0), normalize=normalize)
+    return train, test
+
+
+def train_model(arch: dict, data: dict, fit: dict, seed: int = 0, progress: bool = False
+                ) -> tuple[nn.Module, dict]:
+    """Train ``build(arch)`` on CIFAR-10 (``data``) with ``fit_classifier(**fit)``; cached.
+
+    Returns the trained model (CPU, eval mode) and its history {'loss': [...], 'test_accuracy': [...]}.
+    """
+    key = {"arch": arch, "data": data, "fit": fit, "seed": seed}
+
+    def make() -> dict:
+        train, test = load_data(data)
+        model = initial_model(arch, seed)
+        history = fit_classifier(model, train, test, seed=seed, progress=progress, **fit)
+        return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history.as_dict()}
+
+    stored = cached("patterns-model", key, make)
+    model = build(arch)
+    model.load_state_dict(stored["state"])
+    return model.eval(), stored["history"]
+
+
+class Standardize(nn.Module):
+    """(x - mean) / std per channel: lets a model trained on standardised images take [0, 1] images
+    (attacks with bounds (0, 1))."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean).reshape(1, -1, 1, 1))
+        self.register_buffer("std", torch.as_tensor(std).reshape(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def extra_repr(self) -> str:
+        return f"channels={self.mean.numel()}"
+
+
+def cifar_standardizer() -> Standardize:
+    """The per-channel statistics of the CIFAR-10 training set that ``normalize='standard'`` uses."""
+    from ..data import load
+
+    train = load("cifar10", "train")[0]
+    return Standardize(train.mean(dim=(0, 2, 3)), train.std(dim=(0, 2, 3)))

@@ -1,0 +1,70 @@
+"""Exact local linear maps W_{a,x}, b_{a,x} against autograd (Study on Activation Patterns, eq. 51-58)."""
+import numpy as np
+import pytest
+import torch
+
+from nngeom.patterns import linear_maps, models, polytope
+
+
+@pytest.mark.parametrize("norm", [None, "batch", "weight"])
+def test_exact_map_equals_autograd_jacobian(norm):
+    torch.manual_seed(0)
+    net = models.mlp(depth=3, width=16, in_dim=3 * 4 * 4, n_classes=10, norm=norm).double()
+    if norm == "batch":
+        net.train()
+        net(torch.randn(64, 3, 4, 4).double())
+    net.eval()
+    x = torch.randn(5, 3, 4, 4).double()
+    W, b = linear_maps.local_affine(net, x)
+    Wa, ba = linear_maps.autograd_affine(net, x)
+    torch.testing.assert_close(W, Wa)
+    torch.testing.assert_close(b, ba)
+    torch.testing.assert_close((W @ x.flatten(1)[..., None])[..., 0] + b, net(x))
+    # a hidden unit: the first 3 modules are Flatten, Linear, (BN or ReLU)
+    upto = 4 if norm == "batch" else 3
+    Wh, bh = linear_maps.local_affine(net, x, units=[2], upto=upto + 1)
+    Wr, br = linear_maps.autograd_affine(net[:upto + 1], x, units=[2])
+    torch.testing.assert_close(Wh, Wr)
+    torch.testing.assert_close(bh, br)
+
+
+def test_unsupported_layers_raise():
+    net = models.mlp(depth=1, width=4, in_dim=6, norm="layer")
+    with pytest.raises(TypeError):
+        linear_maps.local_affine(net, torch.randn(2, 6))
+    with pytest.raises(TypeError):
+        linear_maps.local_affine(torch.nn.Linear(3, 3), torch.randn(2, 3))
+
+
+def test_decomposition_singular_values_angles():
+    rng = torch.Generator().manual_seed(0)
+    D = torch.randn(30, 20, generator=rng)
+    target = 2.0 * D[3] - 0.5 * D[7]
+    result = linear_maps.greedy_decomposition(target, D, steps=40)
+    assert result["indices"][0] in (3, 7)
+    ratios = result["remainder_ratio"]
+    assert ratios[0] == 1.0 and (np.diff(ratios) <= 1e-12).all() and ratios[-1] < 0.05
+    # orthogonal dictionary: the greedy decomposition is exact in two steps
+    Q, _ = torch.linalg.qr(torch.randn(20, 20, generator=rng))
+    exact = linear_maps.greedy_decomposition(3 * Q[:, 0] + Q[:, 5], Q.T, steps=2)
+    assert exact["remainder_ratio"][-1] < 1e-6 and sorted(exact["indices"]) == [0, 5]
+    low_rank = torch.randn(50, 3, generator=rng).double() @ torch.randn(3, 40, generator=rng).double()
+    s = linear_maps.singular_values(low_rank)
+    assert (s[3:] < 1e-10 * s[0]).all() and (s[:3] > 1e-3).all()
+    u = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    v = torch.tensor([[0.0, 2.0], [2.0, 2.0]])
+    torch.testing.assert_close(linear_maps.angle_degrees(u, v), torch.tensor([90.0, 0.0]).double(), atol=1e-4, rtol=0)
+
+
+def test_noise_angles_zero_for_zero_noise_and_polytope_keeps_pattern():
+    torch.manual_seed(1)
+    net = models.mlp(depth=2, width=8, in_dim=6, n_classes=3).eval()
+    x = torch.randn(4, 6)
+    assert linear_maps.noise_angles(net, x, 0.0, unit=1).abs().max() < 1e-3
+    with torch.no_grad():
+        def pattern(batch):
+            return (net[:3](batch) > 0).numpy()
+        result = polytope.explore(pattern, x[0], n_images=20, sigma=1.0, iterations=30,
+                                  generator=torch.Generator().manual_seed(0))
+    assert (pattern(result["images"]) == pattern(x[:1])).all()
+    assert result["sigma"] <= 1.0 and len(result["sigmas"]) == 30
