@@ -22,6 +22,8 @@ def test_checks_pass_and_fail():
     assert nngeom.claim("d", "s", ours=torch.tensor(0.5), check=nngeom.at_most(0.6))["passed"] is True
     assert nngeom.claim("e", "s", ours=np.float32(0.9), check=nngeom.greater_than("d"))["passed"] is True
     assert nngeom.claim("f", "s", ours=0.1, check=nngeom.greater_than("d"))["passed"] is False
+    assert nngeom.claim("e2", "s", ours=0.7, check=nngeom.greater_than(0.6, margin=0.05))["passed"] is True
+    assert nngeom.claim("e3", "s", ours=0.7, check=nngeom.less_than(0.75, margin=0.1))["passed"] is False
     assert nngeom.claim("g", "s", ours={"x": 3, "y": 2, "z": 1}, check=nngeom.order(["x", "y", "z"]))["passed"]
     assert not nngeom.claim("h", "s", ours={"x": 1, "y": 2}, check=nngeom.order(["x", "y"]))["passed"]
     assert nngeom.claim("i", "s", ours=[1, 2], check=nngeom.holds(False, "monotone"))["verdict"] == claims.DIFFERS

@@ -68,22 +68,30 @@ def between(low: float, high: float) -> Check:
     return Check(f"in [{low:g}, {high:g}]", lambda ours, paper, _: low <= _number(ours) <= high)
 
 
-def greater_than(other_id: str, margin: float = 0.0) -> Check:
-    """ours > ours of the claim ``other_id`` (recorded earlier in this notebook) + margin."""
-    def ok(ours, paper, ledger):
-        if other_id not in ledger:
-            raise KeyError(f"greater_than({other_id!r}): no such claim recorded yet in this notebook")
-        return _number(ours) > _number(ledger[other_id]["ours"]) + margin
-    return Check(f"> claim {other_id}" + (f" + {margin:g}" if margin else ""), ok)
+def _reference(other, ledger, name: str) -> float:
+    if isinstance(other, str):
+        if other not in ledger:
+            raise KeyError(f"{name}({other!r}): no such claim recorded yet in this notebook")
+        return _number(ledger[other]["ours"])
+    return _number(other)
 
 
-def less_than(other_id: str, margin: float = 0.0) -> Check:
-    """ours < ours of the claim ``other_id`` - margin."""
+def _describe(other) -> str:
+    return f"claim {other}" if isinstance(other, str) else f"{_number(other):.4g}"
+
+
+def greater_than(other, margin: float = 0.0) -> Check:
+    """ours > other + margin; ``other`` is a number computed by the notebook or the id of an earlier claim."""
     def ok(ours, paper, ledger):
-        if other_id not in ledger:
-            raise KeyError(f"less_than({other_id!r}): no such claim recorded yet in this notebook")
-        return _number(ours) < _number(ledger[other_id]["ours"]) - margin
-    return Check(f"< claim {other_id}" + (f" - {margin:g}" if margin else ""), ok)
+        return _number(ours) > _reference(other, ledger, "greater_than") + margin
+    return Check(f"> {_describe(other)}" + (f" + {margin:g}" if margin else ""), ok)
+
+
+def less_than(other, margin: float = 0.0) -> Check:
+    """ours < other - margin; ``other`` is a number computed by the notebook or the id of an earlier claim."""
+    def ok(ours, paper, ledger):
+        return _number(ours) < _reference(other, ledger, "less_than") - margin
+    return Check(f"< {_describe(other)}" + (f" - {margin:g}" if margin else ""), ok)
 
 
 def order(names: list[str], descending: bool = True) -> Check:

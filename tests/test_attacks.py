@@ -1,0 +1,57 @@
+"""Attack wrappers: each runs on a tiny model, stays in its bounds and budget, and raises the loss."""
+import pytest
+import torch
+from torch import nn
+
+from nngeom import attacks
+from nngeom.dictionary import DictionaryMLP
+
+
+def _setup():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(40, 16, generator=g) * 1.6 - 0.8
+    y = torch.randint(0, 3, (40,), generator=g)
+    model = DictionaryMLP.from_data(x[:12], y[:12], 3, similarity="epsilon_softmax", tau=0.5, epsilon=2.0).eval()
+    return model, x, y
+
+
+def _loss(model, x, y):
+    with torch.no_grad():
+        return nn.functional.cross_entropy(model(x), y).item()
+
+
+@pytest.mark.parametrize("name", list(attacks.ATTACKS))
+def test_foolbox_wrapper_raises_loss_within_bounds(name):
+    model, x, y = _setup()
+    strength = {"L1AdamPGD": 4.0}.get(name, 0.5 if name.startswith(("L2", "FGM")) else 0.15)
+    adv = attacks.foolbox_attack(model, x, y, name, strength, bounds=(-1, 1))
+    assert adv.shape == x.shape and adv.min() >= -1 and adv.max() <= 1
+    assert _loss(model, adv, y) > _loss(model, x, y) + 1e-3
+    delta = (adv - x).reshape(len(x), -1)
+    norm = {"Linf": delta.abs().amax(1), "FGSM": delta.abs().amax(1), "L1": delta.abs().sum(1)}
+    key = next((k for k in norm if name.startswith(k) or name == k), None)
+    size = norm[key] if key else delta.norm(dim=1)
+    assert size.max() <= strength * (1 + 1e-4)
+
+
+def test_normalised_gradient_attack_step_and_direction():
+    model, x, y = _setup()
+    adv = attacks.normalised_gradient_attack(model, x, y, lr=0.3)
+    assert torch.allclose((adv - x).norm(dim=1), torch.full((40,), 0.3), atol=1e-5)
+    assert _loss(model, adv, y) > _loss(model, x, y)
+    g = attacks.input_gradient(model, x[:1], y[:1])
+    xg = x[:1].clone().requires_grad_(True)
+    nn.functional.cross_entropy(model(xg), y[:1], reduction="sum").backward()
+    assert torch.allclose(g, xg.grad)
+
+
+def test_bad_arguments_raise():
+    model, x, y = _setup()
+    with pytest.raises(ValueError):
+        attacks.foolbox_attack(model, x, y, "CW", 0.1)
+    with pytest.raises(ValueError):
+        attacks.foolbox_attack(model, x * 5, y, "FGSM", 0.1, bounds=(-1, 1))
+    with pytest.raises(ValueError):
+        attacks.foolbox_attack(model, x, y, "FGSM", 0.1, bounds=(1, -1))
+    with pytest.raises(ValueError):
+        attacks.normalised_gradient_attack(model, x, y, lr=0.0)
