@@ -1,0 +1,152 @@
+"""Speed of the local learning rule and of the Jacobian regulariser (Neural robustness, sec. 2).
+
+1. One epoch of the Krotov-Hopfield rule (eq. 4-5) on CIFAR-10 (default: 50,000 images, 2000 units,
+   batch 1000, float32) with `nngeom.krotov` against a direct NumPy transcription of the published
+   algorithm (minibatch loop, argsort, dense g matrix, same arithmetic), which lives here as the peer, run in
+   float32 (our dtype) and in float64 (NumPy's default, what the published code computes in). All start from the
+   same synapses; the final synapses of ours and the float32 peer are compared.
+2. One training step of the PowerMLP with the Jacobian regulariser (1 projection) against a plain step.
+
+Median of ``--repeats`` runs after a warm-up. Writes _build/benchmarks/krotov.json.
+
+    .venv/bin/python benchmarks/bench_krotov.py [--images 50000] [--hidden 2000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from nngeom import krotov, robust_models
+from nngeom.runtime import build_dir
+
+
+def numpy_epoch(S: np.ndarray, M: np.ndarray, eps: float, batch: int, p: float, k: int, delta: float,
+                prec: float = 1e-30) -> np.ndarray:
+    """Krotov & Hopfield's published minibatch loop (rows of M are the images, already permuted)."""
+    hid, N = S.shape
+    for i in range(len(M) // batch):
+        inputs = np.transpose(M[i * batch:(i + 1) * batch, :])
+        sig = np.sign(S)
+        tot_input = np.dot(sig * np.absolute(S) ** (p - 1), inputs)
+        y = np.argsort(tot_input, axis=0)
+        yl = np.zeros((hid, batch), dtype=S.dtype)
+        yl[y[hid - 1, :], np.arange(batch)] = 1.0
+        yl[y[hid - k], np.arange(batch)] = -delta
+        xx = np.sum(np.multiply(yl, tot_input), 1)
+        ds = np.dot(yl, np.transpose(inputs)) - np.multiply(np.tile(xx.reshape(xx.shape[0], 1), (1, N)), S)
+        nc = max(np.amax(np.absolute(ds)), prec)
+        S += eps * np.true_divide(ds, nc)
+    return S
+
+
+def torch_epoch(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int) -> None:
+    for i in range(len(x) // batch):
+        layer.learning_step(x[i * batch:(i + 1) * batch], eps)
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def bench_local_rule(images: int, hidden: int, batch: int, repeats: int) -> dict:
+    x, _ = robust_models.cifar_lp("train", images, 3.0, seed=0)
+    g = torch.Generator().manual_seed(0)
+    layer = krotov.LocalLayer(x.shape[1], hidden, p=3.0, k=2, delta=0.4, generator=g)
+    S0 = layer.synapses.clone()
+    M = x.numpy()
+
+    def ours():
+        layer.synapses = S0.clone()
+        torch_epoch(layer, x, 0.02, batch)
+
+    M64 = M.astype(np.float64)
+
+    def peer():
+        return numpy_epoch(S0.numpy().copy(), M, np.float32(0.02), batch, 3.0, 2, np.float32(0.4))
+
+    def peer64():  # the published code's dtype: NumPy's default float64
+        return numpy_epoch(S0.numpy().astype(np.float64), M64, 0.02, batch, 3.0, 2, 0.4)
+
+    t_ours = timed(ours, repeats)
+    t_peer = timed(peer, repeats)
+    t_peer64 = timed(peer64, repeats)
+    S_peer = peer()
+    ours()
+    diff = float(np.abs(layer.synapses.numpy() - S_peer).max() / np.abs(S_peer).max())
+    return {"images": images, "hidden": hidden, "batch": batch, "ours_s": t_ours, "peer_float32_s": t_peer,
+            "peer_float64_s": t_peer64, "ours_median_s": statistics.median(t_ours),
+            "peer_median_s": statistics.median(t_peer), "peer64_median_s": statistics.median(t_peer64),
+            "speedup": statistics.median(t_peer) / statistics.median(t_ours),
+            "speedup_vs_float64": statistics.median(t_peer64) / statistics.median(t_ours),
+            "max_rel_diff_synapses": diff}
+
+
+def bench_jacobian_step(hidden: int, batch: int, repeats: int) -> dict:
+    torch.manual_seed(0)
+    x = torch.rand(batch, 3072)
+    x = krotov.lp_normalize(x, 3.0)
+    y = torch.randint(0, 10, (batch,))
+    cfg = dict(robust_models.TRAINING["paper"])
+    cfg["jac_proj"] = 1
+    model = robust_models.PowerMLP(3072, hidden)
+    params = list(model.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+
+    def step(kind):  # the step of robust_models.fit
+        loss = robust_models.regularized_loss(model, x, y, kind, cfg, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward(inputs=params)
+        opt.step()
+
+    def steps(kind):
+        for _ in range(5):
+            step(kind)
+
+    t_plain = timed(lambda: steps("BP"), repeats)
+    t_jac = timed(lambda: steps("JReg"), repeats)
+    return {"hidden": hidden, "batch": batch, "plain_s_per_5_steps": t_plain, "jacobian_s_per_5_steps": t_jac,
+            "ratio": statistics.median(t_jac) / statistics.median(t_plain)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=50000)
+    parser.add_argument("--hidden", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu count {os.cpu_count()}")
+    local = bench_local_rule(args.images, args.hidden, args.batch, args.repeats)
+    jac = bench_jacobian_step(args.hidden, args.batch, args.repeats)
+    print(f"\nlocal rule, one epoch ({local['images']} images, {local['hidden']} units, batch {local['batch']}):")
+    print(f"  {'nngeom.krotov':<22}{local['ours_median_s']:9.2f} s")
+    print(f"  {'NumPy peer, float32':<22}{local['peer_median_s']:9.2f} s   speed-up {local['speedup']:.2f}x (target >= 3x)")
+    print(f"  {'NumPy peer, float64':<22}{local['peer64_median_s']:9.2f} s   speed-up {local['speedup_vs_float64']:.2f}x "
+          f"(the published code's dtype)")
+    print(f"  max relative synapse difference after one epoch (ours vs float32 peer): {local['max_rel_diff_synapses']:.1e}")
+    print(f"\nJacobian-regularised step (1 projection) vs plain step ({jac['hidden']} units, batch {jac['batch']}):")
+    print(f"  plain {statistics.median(jac['plain_s_per_5_steps']) / 5 * 1e3:.1f} ms, "
+          f"JReg {statistics.median(jac['jacobian_s_per_5_steps']) / 5 * 1e3:.1f} ms, "
+          f"ratio {jac['ratio']:.2f} (target <= 2.5)")
+    out = build_dir() / "benchmarks" / "krotov.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"local_rule": local, "jacobian_step": jac, "torch": torch.__version__,
+                               "threads": torch.get_num_threads()}, indent=2))
+    print(f"\nwritten {out}")
+
+
+if __name__ == "__main__":
+    main()

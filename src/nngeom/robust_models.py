@@ -1,0 +1,238 @@
+"""The five models of *Exploring mechanisms of Neural Robustness* (sec. 2-3), trained once and shared.
+
+All models are the single-hidden-layer perceptron of eq. 1, reading CIFAR-10 images flattened and
+scaled to unit l^p norm (p = 3, as the local layer requires; the authors train every model on the
+same ``LpUnitCIFAR10`` data)::
+
+    h = W x,   h_hat = ReLU(h)^n,   y = A h_hat + b
+
+* KH: W = S|S|^(p-2) learnt by the local rule (`nngeom.krotov`), pruned (App. A), frozen; only the
+  decoder is trained;
+* BP: everything trained by backpropagation; L2: + ``l2_weight * ||W||_2`` (the l^2 norm of W; its
+  square with the same weight drives W to zero within a few epochs at our scale, chance accuracy);
+  JReg: + ``jac_weight *
+  ||d h_hat / d x||_F^2`` with ``jac_proj`` projections; SpecReg: + ``spec_weight *`` the spectral
+  penalty towards n^-alpha on h_hat (`nngeom.regularizers`).
+
+Cross-entropy, Adam, batches of ``batch_size``. ``trained_models(cfg)`` returns every model, training
+what is missing through `nngeom.cached` (one entry per model, keyed by the knobs that shape it), so
+each notebook of the document runs alone.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import data, krotov, regularizers
+from .cache import cached
+from .runtime import device as default_device
+
+MODEL_NAMES = ("KH", "BP", "L2", "JReg", "SpecReg")
+PAPER_ACCURACY = {"KH": 0.52, "BP": 0.545}
+
+# Training knobs shared by every notebook of the document (the cache key): identical in all notebooks.
+TRAINING = {
+    "smoke": {"n_train": 600, "n_test": 300, "hidden": 32, "p": 3.0, "k": 2, "delta": 0.4, "power_n": 4.5,
+              "init_sigma": 1.0, "local_lr": 0.5, "local_epochs": 3, "local_batch": 100, "prune_threshold": -1.0,
+              "epochs": 1, "batch_size": 200, "lr": 1e-3, "decoder_lr": 1e-2, "l2_weight": 5e-4,
+              "jac_weight": 1e-3, "jac_proj": 1, "spec_weight": 1.0, "spec_alpha": 1.0, "spec_tau": 5,
+              "train_seed": 0},
+    "cpu": {"n_train": 6000, "n_test": 1000, "hidden": 256, "p": 3.0, "k": 2, "delta": 0.4, "power_n": 4.5,
+            "init_sigma": 1.0, "local_lr": 0.5, "local_epochs": 12, "local_batch": 100, "prune_threshold": -1.0,
+            "epochs": 25, "batch_size": 500, "lr": 1e-3, "decoder_lr": 1e-2, "l2_weight": 5e-4,
+            "jac_weight": 1e-3, "jac_proj": 3, "spec_weight": 1.0, "spec_alpha": 1.0, "spec_tau": 10,
+            "train_seed": 0},
+    "paper": {"n_train": 50000, "n_test": 10000, "hidden": 2000, "p": 3.0, "k": 2, "delta": 0.4, "power_n": 4.5,
+              "init_sigma": 1.0, "local_lr": 0.02, "local_epochs": 1000, "local_batch": 1000, "prune_threshold": 0.0015,
+              "epochs": 1000, "batch_size": 1000, "lr": 1e-3, "decoder_lr": 1e-3, "l2_weight": 5e-4,
+              "jac_weight": 1e-3, "jac_proj": 3, "spec_weight": 1.0, "spec_alpha": 1.0, "spec_tau": 10,
+              "train_seed": 0},
+}
+TRAINING_BOUNDS = {"n_train": (100, 50000), "n_test": (100, 10000), "hidden": (8, None), "p": (2, None),
+                   "k": (2, None), "delta": (0, None), "init_sigma": (1e-6, None), "power_n": (1, None), "local_lr": (0, None),
+                   "local_epochs": (1, None), "local_batch": (1, None), "epochs": (1, None),
+                   "batch_size": (2, None), "lr": (0, None), "decoder_lr": (0, None)}
+
+
+def training_config(settings) -> dict:
+    """The training knobs of a notebook's settings: the shared cache key."""
+    return {key: settings[key] for key in TRAINING["cpu"]}
+
+
+def cifar_lp(split: str, n: int, p: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A stratified seeded CIFAR-10 subset, flattened (N, 3072) and scaled to unit l^p norm."""
+    x, y = data.load_subset("cifar10", split, n, seed=seed, flatten=True)
+    return krotov.lp_normalize(x, p), y
+
+
+class PowerMLP(nn.Module):
+    """h = W x (no bias), h_hat = ReLU(h)^n, y = A h_hat + b: eq. 1 trained end to end."""
+
+    def __init__(self, in_features: int, hidden: int, n: float = 4.5, classes: int = 10):
+        super().__init__()
+        self.encoder = nn.Linear(in_features, hidden, bias=False)
+        self.n = float(n)
+        self.decoder = nn.Linear(hidden, classes)
+
+    def extra_repr(self) -> str:
+        return f"n={self.n:g}"
+
+    def encoder_weight(self) -> torch.Tensor:
+        return self.encoder.weight
+
+    def pre(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x.reshape(len(x), -1))
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.pre(x)).pow(self.n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.hidden(x))
+
+
+def regularized_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, cfg: dict,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """Cross-entropy plus the regulariser of model ``kind`` (one forward pass through the encoder)."""
+    if kind == "JReg":
+        x = x.detach().requires_grad_(True)
+    h = model.hidden(x)
+    loss = F.cross_entropy(model.decoder(h), y)
+    if kind == "L2":
+        loss = loss + cfg["l2_weight"] * regularizers.lp_weight_penalty(model.encoder_weight(), 2.0, root=True)
+    elif kind == "JReg":
+        loss = loss + cfg["jac_weight"] * regularizers.jacobian_penalty(x, h, cfg["jac_proj"], generator)
+    elif kind == "SpecReg":
+        loss = loss + cfg["spec_weight"] * regularizers.spectral_penalty(h, cfg["spec_alpha"], cfg["spec_tau"])
+    elif kind not in ("KH", "BP"):
+        raise ValueError(f"unknown model {kind!r}: choose one of {', '.join(MODEL_NAMES)}")
+    return loss
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
+    dev = next(model.parameters()).device
+    hits = sum((model(x[i:i + batch_size].to(dev)).argmax(1).cpu() == y[i:i + batch_size]).sum().item()
+               for i in range(0, len(x), batch_size))
+    return hits / len(x)
+
+
+def fit(model: nn.Module, kind: str, train, test, cfg: dict, lr: float, progress: bool = False) -> dict:
+    """Adam on the trainable parameters for ``cfg['epochs']`` epochs; per-epoch loss and test accuracy."""
+    dev = next(model.parameters()).device
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    generator = torch.Generator().manual_seed(int(cfg["train_seed"]))
+    x, y = train
+    history = {"loss": [], "test_accuracy": []}
+    from tqdm.auto import tqdm
+    for _ in tqdm(range(cfg["epochs"]), desc=kind, disable=not progress, leave=False):
+        model.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = 0.0
+        for i in range(0, len(x), cfg["batch_size"]):
+            idx = order[i:i + cfg["batch_size"]]
+            loss = regularized_loss(model, x[idx].to(dev), y[idx].to(dev), kind, cfg, generator)
+            opt.zero_grad(set_to_none=True)
+            loss.backward(inputs=params)  # no gradient for the inputs that JReg differentiates through
+            opt.step()
+            total += loss.item() * len(idx)
+        history["loss"].append(total / len(x))
+        history["test_accuracy"].append(accuracy(model, *test))
+    return history
+
+
+def _train_local(cfg: dict) -> dict:
+    x, _ = cifar_lp("train", cfg["n_train"], cfg["p"], seed=cfg["train_seed"])
+    generator = torch.Generator().manual_seed(int(cfg["train_seed"]))
+    layer = krotov.LocalLayer(x.shape[1], cfg["hidden"], p=cfg["p"], k=cfg["k"], delta=cfg["delta"],
+                              sigma=cfg["init_sigma"], generator=generator)
+    initial = layer.synapses.clone()
+    start = time.perf_counter()
+    monitor = krotov.train_local(layer, x, cfg["local_epochs"], lr=cfg["local_lr"], batch_size=cfg["local_batch"],
+                                 seed=cfg["train_seed"], device=default_device())
+    layer.cpu()
+    variance = krotov.synapse_variance(layer)
+    if cfg["prune_threshold"] > 0:
+        threshold = cfg["prune_threshold"]
+    else:  # Otsu split, accepted only when the high-variance side is a minor mode (fewer than half the units)
+        threshold = krotov.otsu_threshold(variance)
+        if float((variance <= threshold).float().mean()) < 0.5:
+            threshold = float(variance.max())
+    return {"initial": initial, "synapses": layer.synapses.clone(), "variance": variance,
+            "threshold": float(threshold), "keep": variance <= threshold,
+            "update_norm": torch.tensor(monitor["update_norm"]),
+            "weight_change": torch.tensor(monitor["weight_change"]), "seconds": time.perf_counter() - start}
+
+
+def local_layer(cfg: dict) -> dict:
+    """The trained local layer (cached): initial and final synapses, variances, pruning threshold and mask."""
+    key = {key: cfg[key] for key in ("n_train", "hidden", "p", "train_seed") + LOCAL_KEYS}
+    return cached("nr-local-layer", key, lambda: _train_local(cfg))
+
+
+def layer_from(synapses: torch.Tensor, cfg: dict) -> krotov.LocalLayer:
+    layer = krotov.LocalLayer(synapses.shape[1], synapses.shape[0], p=cfg["p"], k=min(cfg["k"], len(synapses)),
+                              delta=cfg["delta"])
+    layer.synapses = synapses.clone()
+    return layer
+
+
+def build(kind: str, cfg: dict, local: dict | None = None) -> nn.Module:
+    """An untrained model of ``kind`` (KH gets the pruned trained local layer)."""
+    if kind == "KH":
+        local = local or local_layer(cfg)
+        return krotov.HybridModel(layer_from(local["synapses"][local["keep"]], cfg), n=cfg["power_n"])
+    return PowerMLP(3072, cfg["hidden"], n=cfg["power_n"])
+
+
+COMMON_KEYS = ("n_train", "n_test", "hidden", "p", "power_n", "epochs", "batch_size", "train_seed")
+LOCAL_KEYS = ("k", "delta", "init_sigma", "local_lr", "local_epochs", "local_batch", "prune_threshold")
+MODEL_KEYS = {"KH": LOCAL_KEYS + ("decoder_lr",), "BP": ("lr",), "L2": ("lr", "l2_weight"),
+              "JReg": ("lr", "jac_weight", "jac_proj"), "SpecReg": ("lr", "spec_weight", "spec_alpha", "spec_tau")}
+
+
+def model_key(kind: str, cfg: dict) -> dict:
+    """The knobs that shape model ``kind``: its cache key."""
+    return {"model": kind, **{key: cfg[key] for key in COMMON_KEYS + MODEL_KEYS[kind]}}
+
+
+def _train_one(kind: str, cfg: dict) -> dict:
+    dev = default_device()
+    train = cifar_lp("train", cfg["n_train"], cfg["p"], seed=cfg["train_seed"])
+    test = cifar_lp("test", cfg["n_test"], cfg["p"], seed=cfg["train_seed"])
+    torch.manual_seed(cfg["train_seed"])
+    model = build(kind, cfg).to(dev)
+    start = time.perf_counter()
+    history = fit(model, kind, train, test, cfg, cfg["decoder_lr"] if kind == "KH" else cfg["lr"])
+    return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history,
+            "test_accuracy": history["test_accuracy"][-1], "seconds": time.perf_counter() - start}
+
+
+def trained_models(cfg: dict) -> tuple[dict[str, nn.Module], dict]:
+    """The five trained models (on `nngeom.device()`, eval mode) and their training records."""
+    local = local_layer(cfg)
+    models, records = {}, {}
+    for kind in MODEL_NAMES:
+        records[kind] = cached(f"nr-model-{kind}", model_key(kind, cfg), lambda kind=kind: _train_one(kind, cfg))
+        model = build(kind, cfg, local)
+        model.load_state_dict(records[kind]["state"])
+        models[kind] = model.to(default_device()).eval()
+    return models, records
+
+
+def test_data(cfg: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test subset every notebook evaluates on."""
+    return cifar_lp("test", cfg["n_test"], cfg["p"], seed=cfg["train_seed"])
+
+
+def accuracy_table(records: dict) -> dict[str, float]:
+    return {kind: float(records[kind]["test_accuracy"]) for kind in MODEL_NAMES}
+
+
+def median_summary(values: dict[str, np.ndarray]) -> dict[str, float]:
+    """Median of the finite entries of every array."""
+    return {k: float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan") for k, v in values.items()}

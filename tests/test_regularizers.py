@@ -1,0 +1,107 @@
+"""Regularisers and hidden-Jacobian norms against autograd and NumPy references (Neural robustness, sec. 2, App. D)."""
+import numpy as np
+import pytest
+import torch
+
+from nngeom import landscape, regularizers
+from nngeom.robust_models import PowerMLP
+
+
+def small_model(seed=0, n=2.0):
+    torch.manual_seed(seed)
+    model = PowerMLP(12, 7, n=n, classes=3).double()
+    with torch.no_grad():
+        model.encoder.weight.mul_(3.0)  # make most units active
+    return model
+
+
+def reference_jacobian_sq(model, x):
+    return np.mean([torch.autograd.functional.jacobian(lambda z: model.hidden(z[None])[0], xi).pow(2).sum().item()
+                    for xi in x])
+
+
+def test_exact_jacobian_penalty_matches_autograd():
+    model = small_model()
+    x = torch.rand(5, 12, dtype=torch.float64).requires_grad_(True)
+    got = regularizers.jacobian_penalty(x, model.hidden(x), n_proj=-1)
+    assert got.item() == pytest.approx(reference_jacobian_sq(model, x.detach()), rel=1e-10)
+
+
+def test_projected_jacobian_penalty_is_unbiased_and_differentiable():
+    model = small_model(1)
+    x = torch.rand(4, 12, dtype=torch.float64).requires_grad_(True)
+    h = model.hidden(x)
+    exact = regularizers.jacobian_penalty(x, h, n_proj=-1).item()
+    g = torch.Generator().manual_seed(0)
+    estimate = regularizers.jacobian_penalty(x, h, n_proj=2000, generator=g).item()
+    assert estimate == pytest.approx(exact, rel=0.05)
+    one = regularizers.jacobian_penalty(x, h, n_proj=1, generator=g)
+    one.backward()
+    assert model.encoder.weight.grad is not None and model.encoder.weight.grad.abs().sum() > 0
+
+
+def test_jacobian_penalty_rejects_bad_input():
+    x = torch.rand(3, 4)
+    with pytest.raises(ValueError):
+        regularizers.jacobian_penalty(x, x * 2, n_proj=1)  # x does not require grad
+    x.requires_grad_(True)
+    with pytest.raises(ValueError):
+        regularizers.jacobian_penalty(x, x * 2, n_proj=0)
+
+
+def test_lp_weight_penalty():
+    w = [torch.randn(3, 4), torch.randn(5)]
+    expected = sum(np.sum(np.abs(t.numpy()) ** 3) for t in w)
+    assert regularizers.lp_weight_penalty(w, 3.0, root=False).item() == pytest.approx(expected, rel=1e-5)
+    assert regularizers.lp_weight_penalty(w, 3.0).item() == pytest.approx(expected ** (1 / 3), rel=1e-5)
+    assert regularizers.lp_weight_penalty(w[0], 2.0).item() == pytest.approx(np.linalg.norm(w[0].numpy()), rel=1e-5)
+    with pytest.raises(ValueError):
+        regularizers.lp_weight_penalty(w, 0)
+
+
+def exact_power_law_batch(batch, hidden, alpha, seed=0):
+    """Rows whose biased covariance is exactly diag(n^-alpha)."""
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(batch, hidden, generator=g, dtype=torch.float64)
+    q, _ = torch.linalg.qr(a - a.mean(0))
+    lam = torch.arange(1, hidden + 1, dtype=torch.float64) ** -alpha
+    return q * (batch * lam).sqrt()
+
+
+def test_batch_spectrum_matches_numpy_both_branches():
+    for shape in [(50, 8), (6, 20)]:
+        h = torch.randn(*shape, dtype=torch.float64)
+        expected = np.sort(np.linalg.eigvalsh(np.cov(h.numpy().T, bias=True)))[::-1][:min(shape)]
+        np.testing.assert_allclose(regularizers.batch_spectrum(h).numpy()[:min(shape) - 1],
+                                   expected[:min(shape) - 1], atol=1e-10)
+
+
+def test_spectral_penalty_zero_on_target_and_positive_off_target():
+    h = exact_power_law_batch(200, 30, alpha=1.0)
+    assert regularizers.spectral_penalty(h, alpha=1.0, tau=3).item() == pytest.approx(0.0, abs=1e-12)
+    flat = exact_power_law_batch(200, 30, alpha=0.2).requires_grad_(True)
+    penalty = regularizers.spectral_penalty(flat, alpha=1.0, tau=3)
+    assert penalty.item() > 1.0
+    penalty.backward()
+    assert torch.isfinite(flat.grad).all()
+    with pytest.raises(ValueError):
+        regularizers.spectral_penalty(h, tau=100)
+
+
+def test_relu_power_jacobian_norm_matches_autograd():
+    model = small_model(2, n=4.5)
+    x = torch.rand(6, 12, dtype=torch.float64)
+    got = landscape.relu_power_jacobian_norm(model.encoder_weight(), model.pre(x), model.n)
+    ref = landscape.jacobian_norm_autograd(model.hidden, x)
+    torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
+    assert got.max() > 0
+
+
+def test_random_plane_orthonormal_and_grid():
+    plane = landscape.random_plane(50, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(plane @ plane.T, torch.eye(2), atol=1e-6, rtol=0)
+    x0 = torch.randn(50)
+    points, axis = landscape.plane_points(x0, plane, 2.0, 5)
+    assert points.shape == (25, 50)
+    torch.testing.assert_close(points[12], x0)  # the centre of an odd grid is x0
+    torch.testing.assert_close((points[13] - x0) @ plane.T, torch.tensor([1.0, 0.0]), atol=1e-5, rtol=0)
