@@ -7,7 +7,7 @@ reusing or testing lives here. Entry points used by every notebook:
 * ``data`` (MNIST, Fashion-MNIST, CIFAR-10 offline first) and ``toys`` (seeded toy sets);
 * ``device``, ``seed_everything``, ``cached``; ``train.fit_classifier``.
 """
-from . import data, toys
+from . import data, toys, train
 from .cache import cached
 from .claims import at_least, at_most, between, claim, equals, greater_than, holds, less_than, order, within
 from .profiles import ParameterError, Settings, settings
@@ -18,5 +18,5 @@ __version__ = "0.1.0"
 __all__ = [
     "ParameterError", "Settings", "at_least", "at_most", "between", "build_dir", "cached", "claim", "data",
     "device", "equals", "greater_than", "holds", "less_than", "order", "project_root", "seed_everything",
-    "settings", "toys", "within",
+    "settings", "toys", "train", "within",
 ]

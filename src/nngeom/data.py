@@ -188,6 +188,17 @@ def subset(images: torch.Tensor, labels: torch.Tensor, n: int | None, seed: int 
     return images[index], labels[index]
 
 
+def channel_statistics(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of a training split, shaped (1, C, 1, 1); computed once per process."""
+    key = (name, "statistics")
+    if key not in _memo:
+        train = load(name, "train")[0]
+        mean = train.mean(dim=(0, 2, 3), keepdim=True)
+        std = torch.stack([train[:, c].std() for c in range(train.shape[1])]).reshape(1, -1, 1, 1)
+        _memo[key] = (mean, std)
+    return _memo[key]
+
+
 def load_subset(name: str, split: str, n: int | None, seed: int = 0, flatten: bool = False,
                 normalize: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``load`` then ``subset``; ``flatten`` to (N, D); ``normalize`` in {None, 'standard', 'symmetric'}.
@@ -197,9 +208,7 @@ def load_subset(name: str, split: str, n: int | None, seed: int = 0, flatten: bo
     """
     images, labels = subset(*load(name, split), n, seed=seed)
     if normalize == "standard":
-        train = load(name, "train")[0]
-        mean = train.mean(dim=(0, 2, 3), keepdim=True)
-        std = train.std(dim=(0, 2, 3), keepdim=True)
+        mean, std = channel_statistics(name)
         images = (images - mean) / std
     elif normalize == "symmetric":
         images = images * 2 - 1

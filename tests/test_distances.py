@@ -1,0 +1,169 @@
+"""Distance layers (Metric as Transform, sec. 2.4) against torch.cdist, autograd and closed forms."""
+import math
+
+import pytest
+import torch
+
+from nngeom import distances
+from nngeom.distances import (CosineSimilarity, InverseStereo, LpDistance, angle_distance, cosine_similarity,
+                              inverse_stereographic, pairwise_distance, stereographic)
+
+P_VALUES = [0.5, 1.0, 1.5, 2.0, 3.0, 20.0]
+
+
+def _pair(b=9, n=6, d=5, dtype=torch.float64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(b, d, generator=g, dtype=dtype).requires_grad_(True),
+            torch.randn(n, d, generator=g, dtype=dtype).requires_grad_(True))
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_values_match_cdist(p):
+    x, w = _pair()
+    torch.testing.assert_close(pairwise_distance(x, w, p), torch.cdist(x, w, p=p), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_gradients_match_autograd_of_broadcast(p):
+    x, w = _pair()
+    g = torch.randn(9, 6, dtype=torch.float64)
+    ours = torch.autograd.grad((pairwise_distance(x, w, p) * g).sum(), (x, w))
+    naive = (x[:, None] - w[None]).abs().pow(p).sum(-1).pow(1 / p)
+    ref = torch.autograd.grad((naive * g).sum(), (x, w))
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_gradcheck(p):
+    x, w = _pair(5, 4, 3)
+    assert torch.autograd.gradcheck(lambda a, b: pairwise_distance(a, b, p), (x, w))
+
+
+def test_l2_second_derivatives():
+    x, w = _pair(4, 3, 3)
+    assert torch.autograd.gradgradcheck(lambda a, b: pairwise_distance(a, b, 2.0), (x, w))
+
+
+def test_chunked_equals_single_block(monkeypatch):
+    x, w = _pair(7, 13, 4)
+    full = pairwise_distance(x, w, 0.5)
+    gfull = torch.autograd.grad(full.sum(), (x, w))
+    monkeypatch.setattr(distances, "CHUNK_ELEMENTS", 7 * 4 * 2)  # 2 centres per chunk
+    small = pairwise_distance(x, w, 0.5)
+    gsmall = torch.autograd.grad(small.sum(), (x, w))
+    torch.testing.assert_close(full, small)
+    for a, b in zip(gfull, gsmall):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0])
+def test_zero_distance_has_finite_zero_gradient(p):
+    w = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    x = w.detach()[:1].clone().requires_grad_(True)  # equals the first centre
+    d = pairwise_distance(x, w, p)
+    assert d[0, 0].item() == pytest.approx(0.0, abs=1e-7)
+    gx, gw = torch.autograd.grad(d[:, 0].sum(), (x, w))
+    assert torch.isfinite(gx).all() and torch.isfinite(gw).all()
+    assert gx.abs().max().item() < 1e-6
+
+
+def test_l2_float32_gradient_stable_at_coincident_points():
+    w = torch.randn(5, 784, requires_grad=True)
+    x = w.detach()[:3].clone().requires_grad_(True)
+    d = pairwise_distance(x, w, 2.0)
+    gx, gw = torch.autograd.grad(d.sum(), (x, w))
+    assert torch.isfinite(gx).all() and torch.isfinite(gw).all()
+    # Away from coincidence each row of dd/dx has unit norm; with coincidence the total stays bounded.
+    assert gx.norm(dim=1).max().item() <= 5.0 + 1e-3
+
+
+def test_large_p_does_not_overflow():
+    x = 50 * torch.randn(6, 30)
+    w = 50 * torch.randn(4, 30)
+    ours = pairwise_distance(x, w, 20.0)
+    ref = torch.cdist(x.double(), w.double(), p=20.0).float()
+    assert torch.isfinite(ours).all()
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf")])
+def test_invalid_p(bad):
+    x, w = _pair()
+    with pytest.raises(ValueError):
+        pairwise_distance(x, w, bad)
+    with pytest.raises(ValueError):
+        LpDistance(3, 2, p=bad)
+
+
+def test_bad_shapes_and_types():
+    with pytest.raises(ValueError):
+        pairwise_distance(torch.randn(3, 4), torch.randn(2, 5))
+    with pytest.raises(TypeError):
+        pairwise_distance([[1.0]], torch.randn(1, 1))
+    with pytest.raises(TypeError):
+        pairwise_distance(torch.randn(3, 4), torch.randn(2, 4, dtype=torch.float64), p=1.0)
+    with pytest.raises(TypeError):
+        LpDistance(3.0, 2)
+    with pytest.raises(ValueError):
+        LpDistance(3, 2)(torch.randn(4, 5))
+
+
+def test_layer_repr_and_init_from_data():
+    layer = LpDistance(4, 3, p=0.5)
+    assert "p=0.5" in repr(layer) and "in_features=4" in repr(layer)
+    data = torch.randn(10, 4)
+    layer.init_from_data(data, generator=torch.Generator().manual_seed(0))
+    # Each centre is one of the samples, all distinct.
+    match = torch.cdist(layer.centres.detach(), data).min(1).values
+    assert match.max().item() < 1e-6
+    assert len({tuple(c.tolist()) for c in layer.centres.detach()}) == 3
+    with pytest.raises(ValueError):
+        LpDistance(4, 11).init_from_data(data)
+    with pytest.raises(ValueError):
+        LpDistance(5, 2).init_from_data(data)
+
+
+def test_layer_zero_at_own_centre():
+    layer = LpDistance(6, 4, p=1.0)
+    out = layer(layer.centres.detach())
+    torch.testing.assert_close(out.diagonal(), torch.zeros(4), atol=1e-6, rtol=0)
+
+
+def test_cosine_and_angle_closed_form():
+    x, w = _pair()
+    ref = torch.stack([torch.stack([torch.dot(a, b) / (a.norm() * b.norm()) for b in w]) for a in x])
+    torch.testing.assert_close(cosine_similarity(x, w), ref)
+    torch.testing.assert_close(angle_distance(x, w), torch.arccos(ref), atol=1e-6, rtol=1e-6)
+    assert torch.autograd.gradcheck(lambda a, b: angle_distance(a, b), _pair(4, 3, 3))
+    assert CosineSimilarity(5, 6, angle=True)(x.float().detach()).shape == (9, 6)
+
+
+def test_inverse_stereographic_round_trip_and_sphere():
+    x = 3 * torch.randn(50, 7, dtype=torch.float64)
+    s = inverse_stereographic(x)
+    torch.testing.assert_close(s.norm(dim=1), torch.ones(50, dtype=torch.float64))
+    torch.testing.assert_close(stereographic(s), x)
+    # Closed form in 1-D: x -> (2x/(x^2+1), (x^2-1)/(x^2+1)) = (sin, -cos) of the angle 2 atan(x).
+    t = torch.tensor([[0.5]], dtype=torch.float64)
+    a = 2 * math.atan(0.5)
+    expected = torch.tensor([[math.sin(a), -math.cos(a)]], dtype=torch.float64)
+    torch.testing.assert_close(inverse_stereographic(t), expected)
+
+
+def test_istereo_layer_is_cosine_on_sphere_and_gradcheck():
+    layer = InverseStereo(3, 4).double()
+    x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    ref = cosine_similarity(inverse_stereographic(x), layer.centres)
+    torch.testing.assert_close(layer(x), ref)
+    assert torch.autograd.gradcheck(layer, (x,))
+    layer.init_from_data(x.detach()[:4].clone(), generator=torch.Generator().manual_seed(1))
+    assert layer(x.detach()[:4]).max().item() == pytest.approx(1.0, abs=1e-12)
+    assert layer.centres.shape == (4, 4) and "in_features=3" in repr(layer)
+
+
+def test_layers_train_with_float32_forward_backward():
+    for layer in (LpDistance(8, 5, 0.5), LpDistance(8, 5, 2.0), InverseStereo(8, 5), CosineSimilarity(8, 5)):
+        out = layer(torch.randn(4, 8))
+        out.sum().backward()
+        assert layer.centres.grad is not None and torch.isfinite(layer.centres.grad).all()
