@@ -68,3 +68,18 @@ def test_noise_angles_zero_for_zero_noise_and_polytope_keeps_pattern():
                                   generator=torch.Generator().manual_seed(0))
     assert (pattern(result["images"]) == pattern(x[:1])).all()
     assert result["sigma"] <= 1.0 and len(result["sigmas"]) == 30
+
+
+def test_fourier_magnitudes_match_numpy_and_ignore_circular_shifts():
+    g = torch.Generator().manual_seed(0)
+    images = torch.randn(4, 3, 8, 8, generator=g)
+    magnitudes = linear_maps.fourier_magnitudes(images.reshape(4, -1), (3, 8, 8))
+    reference = np.abs(np.fft.fft2(images.numpy().astype(np.float64))).reshape(4, -1)
+    assert np.allclose(magnitudes.numpy(), reference)
+    shifted = torch.roll(images, shifts=(2, 3), dims=(2, 3))
+    assert torch.allclose(linear_maps.fourier_magnitudes(shifted, (3, 8, 8)), magnitudes)
+    # translated copies of one pattern: rank 4 as images, rank 1 after |FFT|
+    copies = torch.stack([torch.roll(images[0], k, dims=2) for k in range(4)])
+    plain = linear_maps.singular_values(copies)
+    fourier = linear_maps.singular_values(linear_maps.fourier_magnitudes(copies, (3, 8, 8)))
+    assert (plain > 1e-6).sum() == 4 and (fourier > 1e-6).sum() == 1

@@ -105,6 +105,17 @@ def singular_values(stack: torch.Tensor, normalise: bool = True) -> torch.Tensor
     return torch.linalg.svdvals(stack)
 
 
+def fourier_magnitudes(stack: torch.Tensor, image_shape: tuple[int, ...] = (3, 32, 32)) -> torch.Tensor:
+    """|FFT2| of every W_{a,x_k} seen as an image (the "SVD on ... fft" variant of sec. 6.2, Fig. 32-33).
+
+    Rows are reshaped to ``image_shape`` (C, H, W); the 2-D discrete Fourier transform is taken per channel and its
+    magnitude flattened back to a row. The magnitude is invariant to circular shifts of the image, so maps that
+    differ by a translation of the same pattern become identical rows.
+    """
+    stack = torch.as_tensor(stack).reshape(len(stack), *image_shape)
+    return torch.fft.fft2(stack.double()).abs().reshape(len(stack), -1)
+
+
 def greedy_decomposition(target: torch.Tensor, dictionary: torch.Tensor, steps: int = 10) -> dict:
     """Decompose ``target`` onto rows of ``dictionary`` greedily (eq. 56-58, sec. 6.3).
 
