@@ -47,3 +47,14 @@ def test_bad_input():
         spectrum.normalized(np.zeros(3))
     with pytest.raises(ValueError):
         spectrum.covariance_spectrum(np.ones((1, 4)))
+
+
+def test_numerical_rank_ignores_the_zero_tail_of_dead_units():
+    g = torch.Generator().manual_seed(0)
+    h = torch.randn(500, 40, generator=g, dtype=torch.float64)
+    h[:, 25:] = 0.0  # 15 dead units
+    lam = spectrum.covariance_spectrum(h)
+    assert spectrum.numerical_rank(lam) == 25
+    assert spectrum.numerical_rank(np.array([0.0, 0.0])) == 0
+    fit = spectrum.fit_power_law(lam, (2, spectrum.numerical_rank(lam)))
+    assert fit.hi == 25

@@ -31,7 +31,8 @@
 # $\hat h = \mathrm{ReLU}(h)^n$, we also report the exponent of $\hat h$. Scales: for the data, centred square
 # patches of growing side; for representations, random subsets of growing size of the hidden units. White noise is
 # Gaussian, of the images' shape, scaled to unit $\ell^3$ norm like the images. The fit window is a fixed fraction
-# of each spectrum's length (printed below).
+# of each spectrum's numerical rank (the eigenvalues above $10^{-10}\lambda_1$; dead units and small samples leave
+# exact zeros at the tail), printed below.
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -92,7 +93,8 @@ def window(length):
 
 
 def fit(lam):
-    return spectrum.fit_power_law(lam, window(len(lam)))
+    # window fractions apply to the non-degenerate part of the spectrum (dead units leave exact zeros)
+    return spectrum.fit_power_law(lam, window(spectrum.numerical_rank(lam)))
 
 
 # %% [markdown]

@@ -34,6 +34,15 @@ def normalized(lam: np.ndarray) -> np.ndarray:
     return lam / lam[0]
 
 
+def numerical_rank(lam: np.ndarray, rtol: float = 1e-10) -> int:
+    """Number of eigenvalues above ``rtol * lambda_1``: the part of a spectrum a log-log fit can use.
+
+    Dead units (constant zero activations) and fewer samples than dimensions leave exact zeros at the tail.
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    return int((lam > rtol * lam[0]).sum()) if lam.size and lam[0] > 0 else 0
+
+
 @dataclass(frozen=True)
 class PowerLawFit:
     """Exponent alpha (lambda_n ~ n^-alpha), intercept of the log-log line and the fit window [lo, hi]."""
