@@ -56,6 +56,8 @@ def render(rows: list[dict], timings: dict[str, list[dict]]) -> str:
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_doc[row["section"].split("/")[0]].append(row)
+    rank = {doc: i for i, doc in enumerate(DOCUMENTS)}
+    by_doc = dict(sorted(by_doc.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
     if rows:
         lines += ["## Summary", "", "| document | claims | reproduced | differs | not judged |", "|---|---|---|---|---|"]
         for doc, doc_rows in by_doc.items():
