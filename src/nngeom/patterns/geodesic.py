@@ -22,40 +22,32 @@ from torch import nn
 from .recording import activation_modules
 
 
-def activations(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None) -> dict[str, torch.Tensor]:
-    """f_l(x) of the chosen activation layers ('layer1', ...), flattened, differentiable."""
+def _hooked(model: nn.Module, x: torch.Tensor, layers: list[str] | None, take) -> dict[str, torch.Tensor]:
+    """Run ``model(x)`` and keep ``take(inputs, output)`` of the chosen activation modules, flattened."""
     modules = activation_modules(model)
     chosen = list(modules) if layers is None else layers
     unknown = set(chosen) - set(modules)
     if unknown:
         raise ValueError(f"unknown layers {sorted(unknown)}: the model has {list(modules)}")
     found: dict[str, torch.Tensor] = {}
-    handles = [modules[n].register_forward_hook(lambda _m, _i, out, n=n: found.__setitem__(n, out.flatten(1)))
-               for n in chosen]
+    handles = [modules[n].register_forward_hook(
+        lambda _m, inp, out, n=n: found.__setitem__(n, take(inp, out).flatten(1))) for n in chosen]
     try:
         model(x)
     finally:
         for handle in handles:
             handle.remove()
     return {n: found[n] for n in chosen}
+
+
+def activations(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None) -> dict[str, torch.Tensor]:
+    """f_l(x) of the chosen activation layers ('layer1', ...), flattened, differentiable."""
+    return _hooked(model, x, layers, lambda inp, out: out)
 
 
 def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str] | None = None) -> dict[str, torch.Tensor]:
     """Inputs h_l(x) of the chosen activation modules (the pre-activations), flattened, differentiable."""
-    modules = activation_modules(model)
-    chosen = list(modules) if layers is None else layers
-    unknown = set(chosen) - set(modules)
-    if unknown:
-        raise ValueError(f"unknown layers {sorted(unknown)}: the model has {list(modules)}")
-    found: dict[str, torch.Tensor] = {}
-    handles = [modules[n].register_forward_hook(lambda _m, inp, _o, n=n: found.__setitem__(n, inp[0].flatten(1)))
-               for n in chosen]
-    try:
-        model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return {n: found[n] for n in chosen}
+    return _hooked(model, x, layers, lambda inp, out: inp[0])
 
 
 def reach_pattern(model: nn.Module, target: np.ndarray, init: torch.Tensor, layers: list[str] | None = None,
