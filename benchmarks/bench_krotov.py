@@ -1,10 +1,12 @@
 """Speed of the local learning rule and of the Jacobian regulariser (Neural robustness, sec. 2).
 
 1. One epoch of the Krotov-Hopfield rule (eq. 4-5) on CIFAR-10 (default: 50,000 images, 2000 units,
-   batch 1000, float32) with `nngeom.krotov` against a direct NumPy transcription of the published
+   batch 1000, float32) with `nngeom.krotov` (its ranking product in split-bf16 mode when
+   `nngeom.fast_matmul` verifies it, and again in IEEE float32) against a direct NumPy transcription of the published
    algorithm (minibatch loop, argsort, dense g matrix, same arithmetic), which lives here as the peer, run in
    float32 (our dtype) and in float64 (NumPy's default, what the published code computes in). All start from the
-   same synapses; the final synapses of ours and the float32 peer are compared.
+   same synapses; the final synapses of ours and the float32 peer are compared, and along one IEEE epoch
+   we count the inputs whose winner or k-th unit the split-bf16 ranking would change.
 2. One training step of the PowerMLP with the Jacobian regulariser (1 projection) against a plain step.
 
 Median of ``--repeats`` runs after a warm-up. Writes _build/benchmarks/krotov.json.
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from nngeom import krotov, robust_models
+from nngeom.fast_matmul import calibration, fast_float32_matmul, split_bf16_available
 from nngeom.runtime import build_dir
 
 
@@ -45,9 +48,25 @@ def numpy_epoch(S: np.ndarray, M: np.ndarray, eps: float, batch: int, p: float, 
     return S
 
 
-def torch_epoch(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int) -> None:
+def torch_epoch(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int, fast: bool = True) -> None:
     for i in range(len(x) // batch):
-        layer.learning_step(x[i * batch:(i + 1) * batch], eps)
+        layer.learning_step(x[i * batch:(i + 1) * batch], eps, fast_matmul=fast)
+
+
+def selection_agreement(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int) -> dict:
+    """Along one IEEE-float32 epoch: how often the split-bf16 ranking picks another winner or k-th unit."""
+    differ = total = 0
+    for i in range(len(x) // batch):
+        xb = x[i * batch:(i + 1) * batch]
+        picks = []
+        for fast in (True, False):
+            with fast_float32_matmul(fast):
+                top = torch.topk(layer(xb), layer.k, dim=1).indices
+            picks.append(top[:, [0, layer.k - 1]])
+        differ += int((picks[0] != picks[1]).any(1).sum())
+        total += len(xb)
+        layer.learning_step(xb, eps, fast_matmul=False)
+    return {"inputs": total, "different_selection": differ}
 
 
 def timed(fn, repeats: int) -> list[float]:
@@ -71,6 +90,10 @@ def bench_local_rule(images: int, hidden: int, batch: int, repeats: int) -> dict
         layer.synapses = S0.clone()
         torch_epoch(layer, x, 0.02, batch)
 
+    def ours_ieee():
+        layer.synapses = S0.clone()
+        torch_epoch(layer, x, 0.02, batch, fast=False)
+
     M64 = M.astype(np.float64)
 
     def peer():
@@ -80,17 +103,29 @@ def bench_local_rule(images: int, hidden: int, batch: int, repeats: int) -> dict
         return numpy_epoch(S0.numpy().astype(np.float64), M64, 0.02, batch, 3.0, 2, 0.4)
 
     t_ours = timed(ours, repeats)
+    t_ieee = timed(ours_ieee, repeats)
     t_peer = timed(peer, repeats)
     t_peer64 = timed(peer64, repeats)
     S_peer = peer()
+
+    def rel_diff():
+        return float(np.abs(layer.synapses.numpy() - S_peer).max() / np.abs(S_peer).max())
+
     ours()
-    diff = float(np.abs(layer.synapses.numpy() - S_peer).max() / np.abs(S_peer).max())
-    return {"images": images, "hidden": hidden, "batch": batch, "ours_s": t_ours, "peer_float32_s": t_peer,
+    diff = rel_diff()
+    ours_ieee()
+    diff_ieee = rel_diff()
+    layer.synapses = S0.clone()
+    agreement = selection_agreement(layer, x, 0.02, batch)
+    return {"images": images, "hidden": hidden, "batch": batch, "split_bf16": split_bf16_available(),
+            "calibration": calibration(), "ours_s": t_ours, "ours_ieee_s": t_ieee, "peer_float32_s": t_peer,
             "peer_float64_s": t_peer64, "ours_median_s": statistics.median(t_ours),
+            "ours_ieee_median_s": statistics.median(t_ieee),
             "peer_median_s": statistics.median(t_peer), "peer64_median_s": statistics.median(t_peer64),
             "speedup": statistics.median(t_peer) / statistics.median(t_ours),
+            "speedup_ieee": statistics.median(t_peer) / statistics.median(t_ieee),
             "speedup_vs_float64": statistics.median(t_peer64) / statistics.median(t_ours),
-            "max_rel_diff_synapses": diff}
+            "max_rel_diff_synapses": diff, "max_rel_diff_synapses_ieee": diff_ieee, "selection": agreement}
 
 
 def bench_jacobian_step(hidden: int, batch: int, repeats: int) -> dict:
@@ -132,11 +167,17 @@ def main() -> None:
     local = bench_local_rule(args.images, args.hidden, args.batch, args.repeats)
     jac = bench_jacobian_step(args.hidden, args.batch, args.repeats)
     print(f"\nlocal rule, one epoch ({local['images']} images, {local['hidden']} units, batch {local['batch']}):")
-    print(f"  {'nngeom.krotov':<22}{local['ours_median_s']:9.2f} s")
+    mode = "split-bf16 ranking" if local["split_bf16"] else f"IEEE (split-bf16 off: {local['calibration']['reason']})"
+    print(f"  {'nngeom.krotov':<22}{local['ours_median_s']:9.2f} s   {mode}")
+    print(f"  {'  same, IEEE ranking':<22}{local['ours_ieee_median_s']:9.2f} s   speed-up {local['speedup_ieee']:.2f}x")
     print(f"  {'NumPy peer, float32':<22}{local['peer_median_s']:9.2f} s   speed-up {local['speedup']:.2f}x (target >= 3x)")
     print(f"  {'NumPy peer, float64':<22}{local['peer64_median_s']:9.2f} s   speed-up {local['speedup_vs_float64']:.2f}x "
           f"(the published code's dtype)")
-    print(f"  max relative synapse difference after one epoch (ours vs float32 peer): {local['max_rel_diff_synapses']:.1e}")
+    print(f"  max relative synapse difference after one epoch from the float32 peer: "
+          f"{local['max_rel_diff_synapses']:.1e} (IEEE ranking: {local['max_rel_diff_synapses_ieee']:.1e})")
+    sel = local["selection"]
+    print(f"  inputs whose winner or k-th unit the split-bf16 ranking changes: {sel['different_selection']} "
+          f"of {sel['inputs']}")
     print(f"\nJacobian-regularised step (1 projection) vs plain step ({jac['hidden']} units, batch {jac['batch']}):")
     print(f"  plain {statistics.median(jac['plain_s_per_5_steps']) / 5 * 1e3:.1f} ms, "
           f"JReg {statistics.median(jac['jacobian_s_per_5_steps']) / 5 * 1e3:.1f} ms, "

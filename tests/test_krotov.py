@@ -122,3 +122,30 @@ def test_bad_arguments():
         krotov.train_local(krotov.LocalLayer(10, 5), torch.rand(4, 9), epochs=1)
     with pytest.raises(ValueError):
         krotov.HybridModel(krotov.LocalLayer(10, 5), n=0.5)
+
+
+def test_increment_rows_are_the_nonzero_rows_of_the_increment():
+    g = torch.Generator().manual_seed(4)
+    layer = krotov.LocalLayer(50, 40, p=3.0, k=3, delta=0.4, generator=g)
+    layer.synapses = layer.synapses.double()
+    x = krotov.lp_normalize(torch.rand(32, 50, generator=g, dtype=torch.float64))
+    units, rows = layer.increment_rows(x)
+    dense = layer.increment(x)
+    assert torch.equal(units, units.unique())
+    torch.testing.assert_close(dense[units], rows)
+    outside = torch.ones(40, dtype=torch.bool)
+    outside[units] = False
+    assert dense[outside].abs().max() == 0
+
+
+def test_float32_epoch_with_fast_ranking_follows_the_float64_transcription():
+    # CIFAR-sized inputs, float32 with the split-bf16 ranking where available, against the float64 published loop
+    g = torch.Generator().manual_seed(7)
+    x = krotov.lp_normalize(torch.rand(1024, 3072, generator=g), 3.0)
+    layer = krotov.LocalLayer(3072, 300, p=3.0, k=2, delta=0.4, generator=g)
+    S = layer.synapses.double().numpy().copy()
+    for i, eps in enumerate((0.02, 0.015, 0.01, 0.005)):
+        batch = x[i * 256:(i + 1) * 256]
+        layer.learning_step(batch, eps)
+        S, _ = numpy_step(S, batch.double().numpy().T, 3.0, 2, 0.4, eps)
+    np.testing.assert_allclose(layer.synapses.double().numpy(), S, rtol=0, atol=2e-5 * np.abs(S).max())

@@ -12,8 +12,10 @@ Batched learning rule (eq. 4-5), applied to inputs scaled to unit l^p norm::
 As in Krotov and Hopfield's published code (and the robustness document's ``FKHL3``), the
 increment is divided by its largest absolute entry before the step, so ``lambda`` is the largest
 change of any synapse; ``lambda`` is annealed linearly to zero over the epochs. Because g has two
-non-zero entries per input, the update is assembled by scatter-adds instead of a dense
-(hidden x batch) @ (batch x input) product.
+non-zero entries per input, the update touches only the rows of the units that won or came k-th and
+is assembled by scatter-adds instead of a dense (hidden x batch) @ (batch x input) product; the one
+dense product left, the ranking h = W x, runs on the CPU in `nngeom.fast_matmul`'s split-bf16 mode
+where that mode is verified to keep float32 accuracy.
 
 Appendix A prunes non-converged units: a unit whose synapse row has a variance above a threshold
 is removed. The hybrid model is frozen local layer -> ReLU(h)^n -> linear decoder (eq. 1).
@@ -23,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+
+from .fast_matmul import fast_float32_matmul
 
 
 def lp_normalize(x: torch.Tensor, p: float = 3.0, eps: float = 1e-12) -> torch.Tensor:
@@ -74,39 +78,53 @@ class LocalLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(len(x), -1) @ self.effective_weight().T
 
-    def increment(self, x: torch.Tensor) -> torch.Tensor:
-        """Sum over the batch of g(h_i)(x_j - h_i S_ij) (eq. 4 without lambda and the 1/B of E)."""
+    def increment_rows(self, x: torch.Tensor, fast_matmul: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """The non-zero rows of sum_b g(h_ib)(x_bj - h_ib S_ij) (eq. 4 without lambda and the 1/B of E).
+
+        Only the units that are some input's winner or k-th strongest have g != 0, so the increment is
+        returned as ``(units, rows)`` with ``rows[r]`` the increment of unit ``units[r]``. With
+        ``fast_matmul`` the ranking product h = W x runs in `nngeom.fast_matmul`'s split-bf16 mode
+        where that is verified accurate (float32 CPU tensors only).
+        """
         x = x.reshape(len(x), -1)
-        h = self.forward(x)
-        top = torch.topk(h, self.k, dim=1).indices
-        winner, kth = top[:, 0], top[:, self.k - 1]
-        rows = torch.arange(len(x), device=x.device)
-        # sum_b g_ib h_ib, the coefficient of S_ij
-        coef = torch.zeros(self.hidden, dtype=x.dtype, device=x.device)
-        coef.index_add_(0, winner, h[rows, winner])
-        coef.index_add_(0, kth, h[rows, kth], alpha=-self.delta)
-        dS = self.synapses * coef.neg_()[:, None]
-        # + sum_b g_ib x_bj: +x into the winner's row, -delta x into the k-th's row
-        dS.index_add_(0, winner, x)
-        dS.index_add_(0, kth, x, alpha=-self.delta)
-        return dS
+        with fast_float32_matmul(fast_matmul and x.dtype == torch.float32 and x.device.type == "cpu"):
+            h = self.forward(x)
+        top = torch.topk(h, self.k, dim=1)
+        pair = torch.stack([top.indices[:, 0], top.indices[:, self.k - 1]])  # (2, B): winner, k-th
+        units, slot = torch.unique(pair, return_inverse=True)
+        weight = torch.tensor([1.0, -self.delta], dtype=x.dtype, device=x.device)[:, None]
+        h_pair = torch.stack([top.values[:, 0], top.values[:, self.k - 1]])
+        # sum_b g_ib h_ib, the coefficient of S_ij, then + sum_b g_ib x_bj
+        coef = torch.zeros(len(units), dtype=x.dtype, device=x.device)
+        coef.index_add_(0, slot.reshape(-1), (weight * h_pair).reshape(-1))
+        rows = self.synapses[units] * coef.neg_()[:, None]
+        rows.index_add_(0, slot[0], x)
+        rows.index_add_(0, slot[1], x, alpha=-self.delta)
+        return units, rows
+
+    def increment(self, x: torch.Tensor, fast_matmul: bool = True) -> torch.Tensor:
+        """The full (hidden x input) increment of eq. 4, zero outside the units `increment_rows` returns."""
+        units, rows = self.increment_rows(x, fast_matmul)
+        return torch.zeros_like(self.synapses).index_copy_(0, units, rows)
 
     @torch.no_grad()
-    def learning_step(self, x: torch.Tensor, lr: float, precision: float = 1e-30) -> float:
+    def learning_step(self, x: torch.Tensor, lr: float, precision: float = 1e-30, fast_matmul: bool = True) -> float:
         """One batched update ``S += lr * dS / max|dS|``; returns max|dS| (a convergence monitor)."""
-        dS = self.increment(x)
-        scale = max(dS.abs().max().item(), precision)
-        self.synapses.add_(dS, alpha=lr / scale)
+        units, rows = self.increment_rows(x, fast_matmul)
+        scale = max(rows.abs().max().item(), precision)
+        self.synapses.index_add_(0, units, rows, alpha=lr / scale)
         return scale
 
 
 def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.02, batch_size: int = 1000,
-                seed: int = 0, progress: bool = False, device: torch.device | None = None) -> dict:
+                seed: int = 0, progress: bool = False, device: torch.device | None = None,
+                fast_matmul: bool = True) -> dict:
     """Unsupervised training with a linearly annealed learning rate ``lr * (1 - epoch / epochs)``.
 
     ``x`` must already be scaled to unit l^p norm (`lp_normalize`). Returns a monitor dict with
     per-epoch ``update_norm`` (mean of max|dS| over batches) and ``weight_change`` (relative
     Frobenius change of S over the epoch), both tending to zero as the synapses converge.
+    ``fast_matmul=False`` ranks the units with an IEEE float32 product (see `LocalLayer.increment_rows`).
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0 (got {epochs}, {batch_size}, {lr})")
@@ -123,7 +141,7 @@ def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.0
         eps = lr * (1.0 - epoch / epochs)
         before = layer.synapses.clone()
         order = torch.randperm(len(x), generator=generator).to(dev)
-        norms = [layer.learning_step(x[order[i:i + batch_size]], eps) for i in range(0, len(x), batch_size)]
+        norms = [layer.learning_step(x[order[i:i + batch_size]], eps, fast_matmul=fast_matmul) for i in range(0, len(x), batch_size)]
         monitor["update_norm"].append(float(np.mean(norms)))
         monitor["weight_change"].append(float((layer.synapses - before).norm() / before.norm().clamp_min(1e-30)))
     return monitor
