@@ -8,13 +8,14 @@ Forward + backward at batch 256, 784 -> 500 (the Table 1 shape at h = 500):
   ``(x[:, None] - w[None]).abs().pow(p).sum(-1).pow(1/p)``; target: at least 2x faster with
   at most a quarter of its peak memory.
 
-Times are medians over repeats after a warm-up, all in this run. Peak memory is the growth
+Times are medians over repeats after a warm-up, all in this run, taken round-robin over the methods that
+are compared with each other. Peak memory is the growth
 of the peak resident set (VmHWM, reset before the step) of a fresh subprocess during one
 forward + backward (CPU, Linux), or
 ``torch.cuda.max_memory_allocated`` on a GPU. Prints a table and writes
 ``_build/benchmarks/distances.json``.
 
-Usage: ``python benchmarks/bench_distances.py [--repeats 15] [--batch 256] [--inp 784] [--out 500] [--threads N]``
+Usage: ``python benchmarks/bench_distances.py [--repeats 31] [--batch 256] [--inp 784] [--out 500] [--threads N]``
 """
 from __future__ import annotations
 
@@ -67,16 +68,20 @@ def make(method: str, batch: int, inp: int, out: int, dev: torch.device):
     return step
 
 
-def time_method(method, args, dev) -> float:
-    step = make(method, args.batch, args.inp, args.out, dev)
-    for _ in range(2):
-        step()
-    times = []
+def time_methods(methods, args, dev) -> dict[str, float]:
+    """Median seconds per step of every method, timed round-robin (one step of each in turn per repeat),
+    so that a slow spell of the machine falls on all methods alike instead of on the one running then."""
+    steps = {m: make(m, args.batch, args.inp, args.out, dev) for m in methods}
+    for step in steps.values():
+        for _ in range(2):
+            step()
+    times = {m: [] for m in methods}
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for m, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            times[m].append(time.perf_counter() - t0)
+    return {m: statistics.median(ts) for m, ts in times.items()}
 
 
 def vm_kb(field: str) -> int:
@@ -117,7 +122,7 @@ def peak_memory_mb(method, args, dev) -> float:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=31)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--inp", type=int, default=784)
     parser.add_argument("--out", type=int, default=500)
@@ -129,10 +134,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     dev = nngeom.device()
     torch.manual_seed(0)
-    methods = ["linear", "ours:2", "cdist:2", "ours:1", "naive:1", "ours:0.5", "naive:0.5"]
-    rows = {}
-    for m in methods:
-        rows[m] = {"time_ms": 1e3 * time_method(m, args, dev)}
+    groups = [["linear", "ours:2", "cdist:2"], ["ours:1", "naive:1"], ["ours:0.5", "naive:0.5"]]  # compared within
+    rows = {m: {"time_ms": 1e3 * seconds} for group in groups for m, seconds in time_methods(group, args, dev).items()}
     for m in ["ours:1", "naive:1", "ours:0.5", "naive:0.5"]:
         rows[m]["peak_mb"] = peak_memory_mb(m, args, dev)
     t = {m: r["time_ms"] for m, r in rows.items()}
