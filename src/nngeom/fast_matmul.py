@@ -2,9 +2,10 @@
 
 Since PyTorch 2.9, ``torch.backends.mkldnn.matmul.fp32_precision = "bf16"`` lets oneDNN compute a
 float32 matmul with bfloat16 arithmetic and float32 output. On CPUs with AVX512-BF16 the oneDNN of
-this project's torch writes each operand as a sum of bfloat16 terms (hi + lo), so the product keeps
-nearly float32 accuracy at about twice the speed (AMD EPYC, 1000 x 3072 @ 3072 x 2000: 26 ms against
-59 ms; error 1.8e-5 rms against 8.3e-6 for IEEE float32 and 7e-2 for plain bfloat16 inputs).
+this project's torch keeps nearly float32 accuracy, as a split algorithm would (each operand a sum
+of bfloat16 terms, hi + lo; measured, not documented), at about twice the speed (AMD EPYC,
+1000 x 3072 @ 3072 x 2000: 26 ms against 59 ms; rms error 1.8e-5 against 8.3e-6 for IEEE float32
+and 7e-2 for plain bfloat16 inputs).
 
 How a given machine's oneDNN implements the mode is not documented, so `split_bf16_available`
 measures it once on a calibration product and the fast path is taken only when its error is within
