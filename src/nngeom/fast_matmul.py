@@ -55,8 +55,7 @@ def calibration() -> dict:
             fast = a @ b
     except RuntimeError as error:  # a oneDNN without bf16 support may refuse the mode
         return {"available": False, "reason": f"bf16 mode refused: {error}"}
-    rms = lambda r: float((r.double() - exact).pow(2).mean().sqrt())  # noqa: E731
-    e_ieee, e_fast = rms(ieee), rms(fast)
+    e_ieee, e_fast = (float((r.double() - exact).pow(2).mean().sqrt()) for r in (ieee, fast))
     if torch.equal(fast, ieee):
         reason = "bf16 mode computes exactly what IEEE float32 does (no bf16 kernel here)"
     elif e_fast > TOLERANCE * e_ieee:

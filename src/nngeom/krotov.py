@@ -84,16 +84,16 @@ class LocalLayer(nn.Module):
         Only the units that are some input's winner or k-th strongest have g != 0, so the increment is
         returned as ``(units, rows)`` with ``rows[r]`` the increment of unit ``units[r]``. With
         ``fast_matmul`` the ranking product h = W x runs in `nngeom.fast_matmul`'s split-bf16 mode
-        where that is verified accurate (float32 CPU tensors only).
+        where that is verified accurate (it affects float32 CPU products only).
         """
         x = x.reshape(len(x), -1)
-        with fast_float32_matmul(fast_matmul and x.dtype == torch.float32 and x.device.type == "cpu"):
+        with fast_float32_matmul(fast_matmul):
             h = self.forward(x)
         top = torch.topk(h, self.k, dim=1)
-        pair = torch.stack([top.indices[:, 0], top.indices[:, self.k - 1]])  # (2, B): winner, k-th
-        units, slot = torch.unique(pair, return_inverse=True)
+        winner_and_kth = [0, self.k - 1]
+        units, slot = torch.unique(top.indices[:, winner_and_kth].T, return_inverse=True)  # slot: (2, B)
         weight = torch.tensor([1.0, -self.delta], dtype=x.dtype, device=x.device)[:, None]
-        h_pair = torch.stack([top.values[:, 0], top.values[:, self.k - 1]])
+        h_pair = top.values[:, winner_and_kth].T
         # sum_b g_ib h_ib, the coefficient of S_ij, then + sum_b g_ib x_bj
         coef = torch.zeros(len(units), dtype=x.dtype, device=x.device)
         coef.index_add_(0, slot.reshape(-1), (weight * h_pair).reshape(-1))
