@@ -25,7 +25,7 @@ notebooks: venv
 	$(PY) -m nngeom run $(RUN_ARGS)
 
 html: venv
-	$(PY) -m nngeom report
+	$(PY) -m nngeom report --profile $(PROFILE)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
 ## test: unit tests, every notebook in the smoke profile, and the book built with warnings as errors

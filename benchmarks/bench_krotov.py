@@ -26,7 +26,7 @@ import torch
 
 from nngeom import krotov, robust_models
 from nngeom.fast_matmul import calibration, fast_float32_matmul, split_bf16_available
-from nngeom.runtime import build_dir
+from nngeom.book.runtime import build_dir
 
 
 def numpy_epoch(S: np.ndarray, M: np.ndarray, eps: float, batch: int, p: float, k: int, delta: float,

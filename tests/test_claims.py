@@ -1,63 +1,164 @@
+"""The ledger: checks, kinds, sources, causes, statistical tolerances, duplicate ids and where rows are written."""
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
 import nngeom
-from nngeom import claims
+from nngeom.book import checks, ledger
 
 PROFILES = {"smoke": {"k": 1}, "cpu": {"k": 2}, "paper": {"k": 3}}
+SRC = "sec. 1, Table 1"
 
 
 def start(profile="cpu", section="doc/notebook"):
-    return nngeom.settings(PROFILES, {"profile": profile, "k": None}, section=section, show=False)
+    settings = nngeom.settings(PROFILES, {"profile": profile, "k": None}, section=section, show=False)
+    ledger.start(settings)
+    return settings
+
+
+def check(id, ours, test, **kw):
+    return nngeom.claim(id, "s", ours=ours, check=test, kind="check", **kw)
 
 
 def test_checks_pass_and_fail():
     start()
-    assert nngeom.claim("a", "s", paper=87.67, ours=87.0, check=nngeom.within(1.0))["verdict"] == claims.REPRODUCED
-    assert nngeom.claim("b", "s", paper=87.67, ours=85.0, check=nngeom.within(1.0))["verdict"] == claims.DIFFERS
-    assert nngeom.claim("c", "s", ours=0.5, check=nngeom.at_least(0.6))["passed"] is False
-    assert nngeom.claim("d", "s", ours=torch.tensor(0.5), check=nngeom.at_most(0.6))["passed"] is True
-    assert nngeom.claim("e", "s", ours=np.float32(0.9), check=nngeom.greater_than("d"))["passed"] is True
-    assert nngeom.claim("f", "s", ours=0.1, check=nngeom.greater_than("d"))["passed"] is False
-    assert nngeom.claim("e2", "s", ours=0.7, check=nngeom.greater_than(0.6, margin=0.05))["passed"] is True
-    assert nngeom.claim("e3", "s", ours=0.7, check=nngeom.less_than(0.75, margin=0.1))["passed"] is False
-    assert nngeom.claim("g", "s", ours={"x": 3, "y": 2, "z": 1}, check=nngeom.order(["x", "y", "z"]))["passed"]
-    assert not nngeom.claim("h", "s", ours={"x": 1, "y": 2}, check=nngeom.order(["x", "y"]))["passed"]
-    assert nngeom.claim("i", "s", ours=[1, 2], check=nngeom.holds(False, "monotone"))["verdict"] == claims.DIFFERS
-    assert nngeom.claim("j", "s", ours=5, check=nngeom.between(4, 6))["passed"]
-    assert nngeom.claim("k", "s", ours="metric", check=nngeom.equals("metric"))["passed"]
-    assert nngeom.claim("l", "s", ours=91.0, paper=100.0, check=nngeom.within(0.1, relative=True))["passed"]
+    assert check("a", 87.0, nngeom.within(1.0), paper=87.67)["verdict"] == ledger.REPRODUCED
+    assert check("b", 85.0, nngeom.within(1.0), paper=87.67)["verdict"] == ledger.DIFFERS
+    assert check("c", 0.5, nngeom.at_least(0.6))["passed"] is False
+    assert check("d", torch.tensor(0.5), nngeom.at_most(0.6))["passed"] is True
+    assert check("e", np.float32(0.9), nngeom.greater_than("d"))["passed"] is True
+    assert check("f", 0.1, nngeom.greater_than("d"))["passed"] is False
+    assert check("e2", 0.7, nngeom.greater_than(0.6, margin=0.05))["passed"] is True
+    assert check("e3", 0.7, nngeom.less_than(0.75, margin=0.1))["passed"] is False
+    assert check("g", {"x": 3, "y": 2, "z": 1}, nngeom.order(["x", "y", "z"]))["passed"]
+    assert not check("h", {"x": 1, "y": 2}, nngeom.order(["x", "y"]))["passed"]
+    assert check("i", [1, 2], nngeom.holds(False, "monotone"))["verdict"] == ledger.DIFFERS
+    assert check("j", 5, nngeom.between(4, 6))["passed"]
+    assert check("k", "metric", nngeom.equals("metric"))["passed"]
+    assert check("l", 91.0, nngeom.within(0.1, relative=True), paper=100.0)["passed"]
 
 
 def test_relation_to_unknown_claim_is_an_error():
     start()
     with pytest.raises(KeyError, match="no such claim"):
-        nngeom.claim("x", "s", ours=1.0, check=nngeom.greater_than("missing"))
+        check("x", 1.0, nngeom.greater_than("missing"))
 
 
 def test_smoke_and_paper_only_claims_are_not_judged():
     start("smoke")
-    assert nngeom.claim("a", "s", ours=1.0, check=nngeom.at_least(0))["verdict"] == claims.NOT_JUDGED
+    assert check("a", 1.0, nngeom.at_least(0))["verdict"] == ledger.NOT_JUDGED
     start("cpu")
-    row = nngeom.claim("b", "s", ours=1.0, check=nngeom.at_least(0), judged_at=("paper",))
-    assert row["verdict"] == claims.NOT_JUDGED and row["passed"] is True
+    row = check("b", 1.0, nngeom.at_least(0), judged_at=("paper",))
+    assert row["verdict"] == ledger.NOT_JUDGED and row["passed"] is True
 
 
-def test_ledger_written_per_section_and_reset_on_rerun(tmp_path):
+def test_ledger_written_per_section_and_reset_on_rerun(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGEOM_LEDGER_DIR", str(tmp_path / "claims"))
     start(section="docA/nb1")
-    nngeom.claim("a", "s", ours=np.arange(3), paper=None, check=nngeom.holds(True))
-    path = nngeom.build_dir() / "claims" / "docA" / "nb1.json"
+    check("a", np.arange(3), nngeom.holds(True))
+    path = tmp_path / "claims" / "docA" / "nb1.json"
     data = json.loads(path.read_text())
     assert data["section"] == "docA/nb1" and data["claims"][0]["ours"] == [0, 1, 2]
+    assert data["provenance"]["versions"]["torch"] == torch.__version__.split("+")[0] or data["provenance"]["torch"]
     start(section="docA/nb1")
     assert json.loads(path.read_text())["claims"] == []
-    assert claims.load_all(nngeom.project_root()) == []
+
+
+def test_claims_outside_the_runner_never_touch_the_book_ledger(monkeypatch):
+    monkeypatch.delenv("NNGEOM_LEDGER_DIR", raising=False)
+    start(section="docA/adhoc")
+    check("a", 1, nngeom.holds(True))
+    assert (nngeom.build_dir() / "runs" / "adhoc" / "claims" / "docA" / "adhoc.json").is_file()
+    assert not (nngeom.build_dir() / "claims").exists()
+
+
+def test_first_claim_starts_the_ledger_from_the_resolved_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGEOM_LEDGER_DIR", str(tmp_path))
+    nngeom.settings(PROFILES, {"profile": "smoke", "k": None}, section="docB/implicit", show=False)
+    assert not (tmp_path / "docB" / "implicit.json").exists()
+    row = check("a", 1, nngeom.holds(True))
+    assert row["profile"] == "smoke" and (tmp_path / "docB" / "implicit.json").is_file()
 
 
 def test_check_must_be_a_check():
     start()
     with pytest.raises(TypeError, match="check must be a Check"):
-        nngeom.claim("a", "s", ours=1, check=True)
+        check("a", 1, True)
+
+
+def test_duplicate_id_raises():
+    start()
+    check("a", 1, nngeom.holds(True))
+    with pytest.raises(ValueError, match="duplicate claim id 'a'"):
+        check("a", 2, nngeom.holds(True))
+
+
+def test_document_claims_need_a_source_and_a_reason_for_hand_picked_thresholds():
+    start()
+    with pytest.raises(ValueError, match="needs source="):
+        nngeom.claim("a", "s", ours=1.0, check=nngeom.holds(True))
+    with pytest.raises(ValueError, match="hand-picked threshold"):
+        nngeom.claim("b", "s", ours=1.0, check=nngeom.at_least(0.5), source=SRC)
+    row = nngeom.claim("c", "s", ours=1.0, check=nngeom.at_least(0.5), source=SRC, note="the document's 50 %")
+    assert row["kind"] == "document" and row["origin"] == "document"
+    with pytest.raises(ValueError, match="at most 25 words"):
+        nngeom.claim("d", "s", ours=1, check=nngeom.holds(True), source='sec. 2: "' + "word " * 26 + '"')
+    with pytest.raises(ValueError, match="kind must be one of"):
+        nngeom.claim("e", "s", ours=1, check=nngeom.holds(True), kind="theorem")
+
+
+def test_origin_of_values_from_code_or_other_papers():
+    start()
+    row = nngeom.claim("a", "s", ours=0.5, paper=0.52, check=nngeom.holds(True), source="authors' code: README")
+    assert row["origin"] == "authors' code"
+    assert ledger.origin_of("other paper: Nassar et al. 2020") == "other paper"
+
+
+def test_causes_are_validated_and_a_failure_without_one_is_open():
+    start()
+    with pytest.raises(ValueError, match="cause must start with one of"):
+        nngeom.claim("a", "s", ours=1, check=nngeom.holds(False), source=SRC, cause="because")
+    failed = nngeom.claim("b", "s", ours=1, check=nngeom.holds(False), source=SRC)
+    assert failed["verdict"] == ledger.DIFFERS and failed["cause"].startswith("open")
+    scaled = nngeom.claim("c", "s", ours=1, check=nngeom.holds(False), source=SRC, cause="scale: 6 000 images")
+    assert scaled["cause"] == "scale: 6 000 images"
+    passed = nngeom.claim("d", "s", ours=1, check=nngeom.holds(True), source=SRC, cause="scale: 6 000 images")
+    assert passed["cause"] == "" and passed["expected_cause"] == "scale: 6 000 images"
+
+
+def test_welch_interval_against_a_hand_computation():
+    ours = np.array([80.1, 81.3, 79.4, 80.8])
+    paper_mean, paper_std, paper_n = 81.17, 0.33, 8
+    half, diff, dof = checks.welch_interval(ours, paper_mean, paper_std, paper_n, 0.95)
+    var_o, var_p = ours.var(ddof=1) / 4, paper_std**2 / 8
+    expected_dof = (var_o + var_p) ** 2 / (var_o**2 / 3 + var_p**2 / 7)
+    assert dof == pytest.approx(expected_dof)
+    assert half == pytest.approx(stats.t.ppf(0.975, expected_dof) * math.sqrt(var_o + var_p))
+    assert diff == pytest.approx(ours.mean() - paper_mean)
+
+
+def test_mean_consistent_single_seed_uses_the_papers_spread():
+    start()
+    # one seed, paper std 1 over 8 seeds: the interval is t(0.975, 7) * sqrt(1 + 1/8) = 2.51
+    near = check("near", [82.4], nngeom.mean_consistent(paper_std=1.0, paper_n=8), paper=80.0)
+    far = check("far", [82.6], nngeom.mean_consistent(paper_std=1.0, paper_n=8), paper=80.0)
+    assert near["passed"] and not far["passed"] and "interval" in far["detail"]
+    with pytest.raises(ValueError, match="no statistics"):
+        check("none", [82.0], nngeom.mean_consistent(), paper=80.0)
+
+
+def test_rate_and_two_sample_checks():
+    start()
+    assert check("r1", 0.52, nngeom.rate_consistent(1000), paper=0.5)["passed"]
+    assert not check("r2", 0.56, nngeom.rate_consistent(1000), paper=0.5)["passed"]
+    assert check("m1", [0.9, 0.91, 0.92], nngeom.mean_above([0.5, 0.52, 0.51]))["passed"]
+    assert not check("m2", [0.9, 0.91, 0.92], nngeom.mean_below([0.5, 0.52, 0.51]))["passed"]
+
+
+def test_statistical_checks_are_not_hand_picked():
+    assert nngeom.mean_consistent(1.0, 8).statistical and not nngeom.mean_consistent(1.0, 8).hand_picked
+    assert nngeom.within(1.0).hand_picked and not nngeom.greater_than(1.0).hand_picked

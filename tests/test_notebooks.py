@@ -16,11 +16,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nngeom import report, runner
+from nngeom.book import report, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = runner.toc_notebooks(ROOT)
-COPIED = ["_config.yml", "_toc.yml", "book", "notebooks"]
+COPIED = ["_config.yml", "_toc.yml", "_static", "book", "notebooks"]
 
 
 def copy_book(target: Path) -> Path:
@@ -28,7 +28,7 @@ def copy_book(target: Path) -> Path:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("*.ipynb", "report.md", "_build"))
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("*.ipynb", "report.md", "report", "summary.md", "ledger.*", "_build"))
         else:
             shutil.copy2(source, target / name)
     return target

@@ -1,7 +1,7 @@
 import pytest
 
 import nngeom
-from nngeom.profiles import ParameterError, notebook_parameters
+from nngeom.book.settings import ParameterError, notebook_parameters
 
 PROFILES = {
     "smoke": {"epochs": 1, "widths": [5], "lr": 0.1, "name": "a", "flag": False},
@@ -63,3 +63,26 @@ def test_table_marks_overrides(capsys):
     nngeom.settings(PROFILES, ns(epochs=9))
     out = capsys.readouterr().out
     assert "epochs" in out and "(override)" in out and "profile" in out
+
+
+def test_settings_copy_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    s = nngeom.settings(PROFILES, ns(epochs=7), section="doc/nb", show=False)
+    for clone in (copy.copy(s), copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert clone.epochs == 7 and clone.profile == "cpu" and clone.section == "doc/nb"
+        assert clone.overridden == {"epochs"} and dict(clone) == dict(s)
+
+
+def test_resolving_settings_writes_no_ledger():
+    nngeom.settings(PROFILES, ns(), section="doc/quiet", show=False)
+    assert not list(nngeom.build_dir().rglob("*.json"))
+
+
+def test_knobs_that_differ_from_paper_are_named():
+    s = nngeom.settings(PROFILES, ns(), show=False)
+    assert s.differs_from_paper() == {"epochs": (3, 50), "widths": ([5, 10], [5, 10, 20, 100, 500]),
+                                      "lr": (0.01, 1e-4), "name": ("b", "c")}
+    line = s.provenance_line()
+    assert "cpu" in line and "epochs = 3 (paper 50)" in line and "torch" in line

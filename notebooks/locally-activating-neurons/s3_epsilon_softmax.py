@@ -56,6 +56,7 @@ import nngeom
 import nngeom.train
 from nngeom import attacks, centre_search, local, rejection, voronoi
 from nngeom.dictionary import DictionaryMLP, LocalClassifier, LocalResidualMLP, train_dictionary_classifier
+from nngeom.dictionary_models import trained_dictionary
 
 PROFILES = {
     "smoke": {"resolution": 60, "taus": [0.1, 1.0], "epsilons": [0.6, 1.5], "n_spiral": 200, "spiral_epochs": 1,
@@ -250,22 +251,10 @@ nngeom.claim("L.3.noisy-selection", "Noisy selection improves on data initialisa
 # at least that level. FGSM (foolbox, $L_\infty$, bounds $[-1, 1]$) is run beside the normalised attack.
 
 # %%
-key = {"data": "mnist", "n_train": S.n_train, "n": S.n_keys, "init": "data", "scale": 0.01, "epochs": S.epochs,
-       "tau": 1.0, "seed": S.seed}
-
-
-def make():
-    m, h = train_dictionary_classifier(x_train, y_train, (x_test, y_test), n_centres=S.n_keys, n_classes=10,
-                                       init="data", centre_lr_scale=0.01, epochs=S.epochs, tau=1.0, seed=S.seed)
-    return {"state": {k: v.cpu() for k, v in m.state_dict().items()}, "history": h.as_dict()}
-
-
-trained = nngeom.cached("s3-dictionary", key, make)
-model = DictionaryMLP(784, S.n_keys, 10, tau=1.0, epsilon="ema")
-model.load_state_dict(trained["state"])
-model.eval()
+model, history = trained_dictionary("mnist", S.n_train, S.n_test, n_centres=S.n_keys, init="data",
+                                    centre_lr_scale=0.01, epochs=S.epochs, tau=1.0, seed=S.seed)
 learned = model.norm.epsilon.item()
-print(f"test accuracy {trained['history']['test_accuracy'][-1]:.4f}, learned epsilon {learned:.3f}")
+print(f"test accuracy {history['test_accuracy'][-1]:.4f}, learned epsilon {learned:.3f}")
 
 noise = nngeom.toys.noise_images(1000, (784,), kind="uniform", scale=2.0, seed=S.seed) - 1.0
 noise_rejected = model.rejects(noise).float().mean().item()

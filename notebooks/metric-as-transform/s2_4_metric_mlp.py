@@ -55,6 +55,7 @@ lr = None
 hidden = None         # width inside the convex / invex / ordinary networks
 
 # %%
+import functools
 import time
 
 import matplotlib.pyplot as plt
@@ -123,35 +124,37 @@ pd.DataFrame({f"h={h}": [fmt(*PAPER[t][i]) for t in ALL] for i, h in enumerate(P
 # notebook asking for the same model) does not retrain.
 
 # %%
-x_train, y_train = nngeom.data.load_subset("fashion_mnist", "train", S.n_train if S.n_train < 60000 else None,
-                                           seed=0, flatten=True, normalize="symmetric")
-x_test, y_test = nngeom.data.load_subset("fashion_mnist", "test", S.n_test if S.n_test < 10000 else None,
-                                         seed=0, flatten=True, normalize="symmetric")
+@functools.lru_cache(maxsize=2)
+def fashion_mnist(n_train, n_test):
+    """Seeded subsets of Fashion-MNIST in [-1, 1] (None: the whole split)."""
+    train = nngeom.data.load_subset("fashion_mnist", "train", n_train, seed=0, flatten=True, normalize="symmetric")
+    test = nngeom.data.load_subset("fashion_mnist", "test", n_test, seed=0, flatten=True, normalize="symmetric")
+    return train, test
+
+
+def train_cell(transform, width, seed, n_train, n_test, epochs, batch_size, lr, hidden):
+    """One run of one cell of Table 1; cached, with these arguments as its key."""
+    (x_train, y_train), (x_test, y_test) = fashion_mnist(n_train, n_test)
+    nngeom.seed_everything(seed)
+    model = metric_mlp(transform, x_train.shape[1], width, 10, hidden=hidden)
+    start = time.perf_counter()
+    history = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs=epochs, batch_size=batch_size,
+                             lr=lr, optimizer="adam", schedule="cosine", seed=seed, progress=False)
+    return {**history.as_dict(), "seconds": time.perf_counter() - start}
+
+
+N_TRAIN = S.n_train if S.n_train < 60000 else None
+N_TEST = S.n_test if S.n_test < 10000 else None
+(x_train, y_train), (x_test, y_test) = fashion_mnist(N_TRAIN, N_TEST)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, inputs in [{x_train.min():.0f}, {x_train.max():.0f}]")
-
-
-def train_cell(name, width, seed):
-    key = {"transform": name, "width": width, "seed": seed, "n_train": len(x_train), "n_test": len(x_test),
-           "epochs": S.epochs, "batch_size": S.batch_size, "lr": S.lr, "hidden": S.hidden,
-           "optimizer": "adam", "schedule": "cosine", "normalize": "symmetric"}
-
-    def make():
-        nngeom.seed_everything(seed)
-        model = metric_mlp(name, x_train.shape[1], width, 10, hidden=S.hidden)
-        start = time.perf_counter()
-        history = fit_classifier(
-            model, (x_train, y_train), (x_test, y_test), epochs=S.epochs, batch_size=S.batch_size, lr=S.lr,
-            optimizer="adam", schedule="cosine", seed=seed, progress=False)
-        return {**history.as_dict(), "seconds": time.perf_counter() - start}
-
-    return nngeom.cached("metric-mlp", key, make)
-
 
 results = {}
 start = time.perf_counter()
 for name in S.transforms:
     for width in S.widths:
-        runs = [train_cell(name, width, seed) for seed in range(S.seeds)]
+        runs = [nngeom.cached("metric-mlp", train_cell, transform=name, width=width, seed=seed, n_train=N_TRAIN,
+                              n_test=N_TEST, epochs=S.epochs, batch_size=S.batch_size, lr=S.lr, hidden=S.hidden)
+                for seed in range(S.seeds)]
         best = np.array([100 * max(r["test_accuracy"]) for r in runs])
         results[(name, width)] = {"mean": best.mean(), "std": best.std(ddof=1) if len(best) > 1 else 0.0,
                                   "max": best.max(), "seconds": sum(r["seconds"] for r in runs)}

@@ -48,6 +48,7 @@ lr = None
 seeds = None
 
 # %%
+import functools
 import time
 
 import matplotlib.pyplot as plt
@@ -81,10 +82,17 @@ PAPER = {"l2": 93.06, "istereo": 92.71, "linear": 92.8}
 # CIFAR-10 from `$NNGEOM_DATA` (or the local cache); a clear error names the places searched when it is absent.
 
 # %%
-x_train, y_train = nngeom.data.load_subset("cifar10", "train", S.n_train if S.n_train < 50000 else None, seed=0,
-                                           normalize="standard")
-x_test, y_test = nngeom.data.load_subset("cifar10", "test", S.n_test if S.n_test < 10000 else None, seed=0,
-                                         normalize="standard")
+@functools.lru_cache(maxsize=1)
+def cifar10(n_train, n_test):
+    """Seeded CIFAR-10 subsets, standardised per channel (None: the whole split)."""
+    train = nngeom.data.load_subset("cifar10", "train", n_train, seed=0, normalize="standard")
+    test = nngeom.data.load_subset("cifar10", "test", n_test, seed=0, normalize="standard")
+    return train, test
+
+
+N_TRAIN = S.n_train if S.n_train < 50000 else None
+N_TEST = S.n_test if S.n_test < 10000 else None
+(x_train, y_train), (x_test, y_test) = cifar10(N_TRAIN, N_TEST)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}")
 
 # %% [markdown]
@@ -93,25 +101,22 @@ print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}")
 # %%
 
 
-def train(kind, seed):
-    key = {"conv": kind, "seed": seed, "n_train": len(x_train), "n_test": len(x_test), "epochs": S.epochs,
-           "batch_size": S.batch_size, "lr": S.lr, "optimizer": "sgd", "momentum": 0.9, "weight_decay": 5e-4,
-           "schedule": "cosine", "augment": "crop4+flip"}
-
-    def make():
-        generator = nngeom.seed_everything(seed)
-        model = resnet20(kind)
-        start = time.perf_counter()
-        history = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs=S.epochs,
-                                 batch_size=S.batch_size, lr=S.lr, optimizer="sgd", momentum=0.9,
-                                 weight_decay=5e-4, schedule="cosine", seed=seed,
-                                 augment=lambda x: cifar_augment(x, generator=generator), progress=False)
-        return {**history.as_dict(), "seconds": time.perf_counter() - start}
-
-    return nngeom.cached("metric-resnet20", key, make)
+def train(conv, seed, n_train, n_test, epochs, batch_size, lr):
+    """One ResNet-20 run; cached, with these arguments as its key (SGD, momentum 0.9, weight decay 5e-4, cosine
+    schedule, random crop + flip: the authors' code)."""
+    (x_train, y_train), (x_test, y_test) = cifar10(n_train, n_test)
+    generator = nngeom.seed_everything(seed)
+    model = resnet20(conv)
+    start = time.perf_counter()
+    history = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs=epochs, batch_size=batch_size,
+                             lr=lr, optimizer="sgd", momentum=0.9, weight_decay=5e-4, schedule="cosine", seed=seed,
+                             augment=lambda x: cifar_augment(x, generator=generator), progress=False)
+    return {**history.as_dict(), "seconds": time.perf_counter() - start}
 
 
-runs = {kind: [train(kind, seed) for seed in range(S.seeds)] for kind in S.convolutions}
+runs = {kind: [nngeom.cached("metric-resnet20", train, conv=kind, seed=seed, n_train=N_TRAIN, n_test=N_TEST,
+                             epochs=S.epochs, batch_size=S.batch_size, lr=S.lr) for seed in range(S.seeds)]
+        for kind in S.convolutions}
 rows = []
 for kind, rs in runs.items():
     best = np.array([100 * max(r["test_accuracy"]) for r in rs])

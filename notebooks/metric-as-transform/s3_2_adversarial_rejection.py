@@ -68,6 +68,7 @@ import nngeom
 import nngeom.train
 from nngeom import attacks, rejection, voronoi
 from nngeom.dictionary import DictionaryMLP, train_dictionary_classifier
+from nngeom.dictionary_models import trained_dictionary
 
 ALL_ATTACKS = list(attacks.ATTACKS)
 PROFILES = {
@@ -151,18 +152,8 @@ x_att, y_att = nngeom.data.load_subset("fashion_mnist", "test", S.n_attack, seed
 
 
 def get_model(n, init, scale):
-    key = {"data": "fashion_mnist", "n_train": S.n_train, "n": n, "init": init, "scale": scale, "epochs": S.epochs,
-           "tau": S.tau, "seed": S.seed}
-
-    def make():
-        m, h = train_dictionary_classifier(x_train, y_train, (x_test, y_test), n_centres=n, n_classes=10, init=init,
-                                           centre_lr_scale=scale, epochs=S.epochs, tau=S.tau, seed=S.seed)
-        return {"state": {k: v.cpu() for k, v in m.state_dict().items()}, "history": h.as_dict()}
-
-    out = nngeom.cached("s3-dictionary", key, make)
-    model = DictionaryMLP(784, n, 10, tau=S.tau, epsilon="ema")
-    model.load_state_dict(out["state"])
-    return model.eval(), out["history"]
+    return trained_dictionary("fashion_mnist", S.n_train, None, n_centres=n, init=init, centre_lr_scale=scale,
+                              epochs=S.epochs, tau=S.tau, seed=S.seed)
 
 
 configs = [(n, init, scale) for n in S.widths for init in ("random", "data") for scale in S.centre_lr_scales]

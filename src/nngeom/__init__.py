@@ -1,22 +1,40 @@
 """nngeom: the library behind the companion book to four documents on the geometry of neurons.
 
-The notebooks of the book call into this thin package; every function worth
-reusing or testing lives here. Entry points used by every notebook:
+The notebooks of the book call into this thin package. The machinery that runs
+the book lives in `nngeom.book` (settings, the claims ledger, the cache, the
+runner and the report) and imports no science module; the science modules
+never import the runner or the report. Names used by every notebook:
 
-* ``settings`` (profiles and parameters), ``claim`` and its checks (the reproduction ledger);
+* ``settings`` (profiles and parameters), ``claim`` and its checks, ``claims_table`` and ``reading``;
 * ``data`` (MNIST, Fashion-MNIST, CIFAR-10 offline first) and ``toys`` (seeded toy sets);
 * ``device``, ``seed_everything``, ``cached``; ``train.fit_classifier``.
 """
-from . import data, toys, train
-from .cache import cached
-from .claims import at_least, at_most, between, claim, equals, greater_than, holds, less_than, order, within
-from .profiles import ParameterError, Settings, settings
-from .runtime import build_dir, device, project_root, seed_everything
+from .book.runtime import apply_thread_limit as _apply_thread_limit
+
+_apply_thread_limit()
+
+from . import data, toys, train  # noqa: E402
+from .book.cache import cached  # noqa: E402
+from .book.checks import (  # noqa: E402
+    at_least, at_most, between, equals, greater_than, holds, less_than, mean_above, mean_below, mean_consistent,
+    order, rate_consistent, within,
+)
+from .book.ledger import claim, claims_table  # noqa: E402
+from .book.settings import ParameterError, Settings, settings  # noqa: E402
+from .book.runtime import build_dir, device, project_root, seed_everything  # noqa: E402
 
 __version__ = "0.1.0"
 
+
+def reading(markdown: str):
+    """Display Markdown built from this run's values (a notebook's computed reading of its result)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown))
+
+
 __all__ = [
-    "ParameterError", "Settings", "at_least", "at_most", "between", "build_dir", "cached", "claim", "data",
-    "device", "equals", "greater_than", "holds", "less_than", "order", "project_root", "seed_everything",
-    "settings", "toys", "train", "within",
+    "ParameterError", "Settings", "at_least", "at_most", "between", "build_dir", "cached", "claim", "claims_table",
+    "data", "device", "equals", "greater_than", "holds", "less_than", "mean_above", "mean_below", "mean_consistent",
+    "order", "project_root", "rate_consistent", "reading", "seed_everything", "settings", "toys", "train", "within",
 ]

@@ -10,10 +10,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "run":
-        from .runner import main as run_main
+        from .book.runner import main as run_main
         return run_main(rest)
     if command == "report":
-        from .report import main as report_main
+        from .book.report import main as report_main
         return report_main(rest)
     print(f"unknown command {command!r}\n{usage}", file=sys.stderr)
     return 2

@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import data, krotov, regularizers
-from .cache import cached
-from .runtime import device as default_device
+from .book.cache import cached
+from .book.runtime import device as default_device
+from .fast_matmul import split_bf16_available
 
 MODEL_NAMES = ("KH", "BP", "L2", "JReg", "SpecReg")
 PAPER_ACCURACY = {"KH": 0.52, "BP": 0.545}
@@ -168,10 +169,22 @@ def _train_local(cfg: dict) -> dict:
             "weight_change": torch.tensor(monitor["weight_change"]), "seconds": time.perf_counter() - start}
 
 
+def _local_layer_entry(fast_matmul: str, **knobs) -> dict:
+    if fast_matmul != ranking_mode():
+        raise RuntimeError(f"the local layer was asked for with ranking {fast_matmul!r} on a machine whose float32 "
+                           f"matmul mode is {ranking_mode()!r}")
+    return _train_local(knobs)
+
+
+def ranking_mode() -> str:
+    """How the local rule's ranking product is computed here: ``split-bf16`` or ``ieee-float32`` (part of the key)."""
+    return "split-bf16" if split_bf16_available() else "ieee-float32"
+
+
 def local_layer(cfg: dict) -> dict:
     """The trained local layer (cached): initial and final synapses, variances, pruning threshold and mask."""
-    key = {key: cfg[key] for key in ("n_train", "hidden", "p", "train_seed") + LOCAL_KEYS}
-    return cached("nr-local-layer", key, lambda: _train_local(cfg))
+    knobs = {key: cfg[key] for key in ("n_train", "hidden", "p", "train_seed") + LOCAL_KEYS}
+    return cached("nr-local-layer", _local_layer_entry, fast_matmul=ranking_mode(), **knobs)
 
 
 def layer_from(synapses: torch.Tensor, cfg: dict) -> krotov.LocalLayer:
@@ -196,8 +209,13 @@ MODEL_KEYS = {"KH": LOCAL_KEYS + ("decoder_lr",), "BP": ("lr",), "L2": ("lr", "l
 
 
 def model_key(kind: str, cfg: dict) -> dict:
-    """The knobs that shape model ``kind``: its cache key."""
-    return {"model": kind, **{key: cfg[key] for key in COMMON_KEYS + MODEL_KEYS[kind]}}
+    """The knobs that shape model ``kind``: the arguments of its cached build (KH: plus the ranking mode)."""
+    extra = {"fast_matmul": ranking_mode()} if kind == "KH" else {}
+    return {"model": kind, **{key: cfg[key] for key in COMMON_KEYS + MODEL_KEYS[kind]}, **extra}
+
+
+def _model_entry(model: str, fast_matmul: str | None = None, **knobs) -> dict:
+    return _train_one(model, knobs)
 
 
 def _train_one(kind: str, cfg: dict) -> dict:
@@ -217,7 +235,7 @@ def trained_models(cfg: dict) -> tuple[dict[str, nn.Module], dict]:
     local = local_layer(cfg)
     models, records = {}, {}
     for kind in MODEL_NAMES:
-        records[kind] = cached(f"nr-model-{kind}", model_key(kind, cfg), lambda kind=kind: _train_one(kind, cfg))
+        records[kind] = cached(f"nr-model-{kind}", _model_entry, **model_key(kind, cfg))
         model = build(kind, cfg, local)
         model.load_state_dict(records[kind]["state"])
         models[kind] = model.to(default_device()).eval()

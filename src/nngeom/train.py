@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .runtime import device as default_device
+from .book.runtime import device as default_device
 
 
 @dataclass

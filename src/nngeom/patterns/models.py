@@ -20,9 +20,9 @@ import math
 import torch
 from torch import nn
 
-from ..cache import cached
+from ..book.cache import cached
 from ..data import load_subset
-from ..runtime import seed_everything
+from ..book.runtime import seed_everything
 from ..train import fit_classifier
 
 NORMS = (None, "batch", "layer", "weight")
@@ -111,21 +111,20 @@ def load_data(data: dict) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torc
     return train, test
 
 
-def train_model(arch: dict, data: dict, fit: dict, seed: int = 0, progress: bool = False
-                ) -> tuple[nn.Module, dict]:
+def trained_state(arch: dict, data: dict, fit: dict, seed: int = 0) -> dict:
+    """Train ``build(arch)`` from `initial_model` and return its state dict and history (what the cache stores)."""
+    train, test = load_data(data)
+    model = initial_model(arch, seed)
+    history = fit_classifier(model, train, test, seed=seed, **fit)
+    return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history.as_dict()}
+
+
+def train_model(arch: dict, data: dict, fit: dict, seed: int = 0) -> tuple[nn.Module, dict]:
     """Train ``build(arch)`` on CIFAR-10 (``data``) with ``fit_classifier(**fit)``; cached.
 
     Returns the trained model (CPU, eval mode) and its history {'loss': [...], 'test_accuracy': [...]}.
     """
-    key = {"arch": arch, "data": data, "fit": fit, "seed": seed}
-
-    def make() -> dict:
-        train, test = load_data(data)
-        model = initial_model(arch, seed)
-        history = fit_classifier(model, train, test, seed=seed, progress=progress, **fit)
-        return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history.as_dict()}
-
-    stored = cached("patterns-model", key, make)
+    stored = cached("patterns-model", trained_state, arch=arch, data=data, fit=fit, seed=seed)
     model = build(arch)
     model.load_state_dict(stored["state"])
     return model.eval(), stored["history"]

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse
 import torch
 
-from ..runtime import device as default_device
+from ..book.runtime import device as default_device
 from .graph import NAMED_METRICS, Metric, fuzzy_simplicial_set, membership_strengths, nearest_neighbours, \
     smooth_knn_dist
 from .layout import edge_schedule, find_ab_params, initial_layout, optimize_layout

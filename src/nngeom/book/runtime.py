@@ -14,7 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+__all__ = ["apply_thread_limit", "build_dir", "device", "project_root", "seed_everything"]
+
 ROOT_MARKERS = ("_toc.yml", "_config.yml")
+
+
+def apply_thread_limit() -> None:
+    """Use ``$NNGEOM_THREADS`` CPU threads (the runner sets cores / jobs for each parallel notebook)."""
+    threads = os.environ.get("NNGEOM_THREADS")
+    if threads and threads.isdigit() and int(threads) > 0:
+        torch.set_num_threads(int(threads))
 
 
 def device(prefer: str | None = None) -> torch.device:

@@ -9,7 +9,9 @@ each knob of its section set to ``None``) and then resolves them::
 A knob left at ``None`` takes the profile's value; anything else is an override
 and must have the profile value's type. An unknown profile, an unknown knob
 (papermill injects whatever ``-p`` names) or a value of the wrong type raises
-`ParameterError` naming what is allowed.
+`ParameterError` naming what is allowed. Resolving settings writes nothing: the
+notebook's ledger starts with its first claim. In a notebook the resolved
+settings show as a one-line provenance note with the full table folded under it.
 """
 from __future__ import annotations
 
@@ -28,11 +30,13 @@ class ParameterError(ValueError):
 class Settings(Mapping):
     """Resolved knobs of one run: ``S.epochs`` or ``S["epochs"]``, plus ``S.profile`` and ``S.section``."""
 
-    def __init__(self, profile: str, values: dict[str, Any], overridden: set[str], section: str | None):
+    def __init__(self, profile: str, values: dict[str, Any], overridden: set[str], section: str | None,
+                 paper: Mapping[str, Any] | None = None):
         self._values = dict(values)
         self.profile = profile
         self.section = section
         self.overridden = frozenset(overridden)
+        self.paper = dict(paper) if paper is not None else None
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -44,10 +48,44 @@ class Settings(Mapping):
         return len(self._values)
 
     def __getattr__(self, key: str) -> Any:
+        values = self.__dict__.get("_values")
+        if values is None or key.startswith("__"):  # during copy / unpickling, before __dict__ is filled
+            raise AttributeError(key)
         try:
-            return self.__dict__["_values"][key]
+            return values[key]
         except KeyError:
-            raise AttributeError(f"no parameter {key!r}; known: {', '.join(sorted(self._values))}") from None
+            raise AttributeError(f"no parameter {key!r}; known: {', '.join(sorted(values))}") from None
+
+    def __reduce__(self):
+        return (Settings, (self.profile, self._values, set(self.overridden), self.section, self.paper))
+
+    def differs_from_paper(self) -> dict[str, tuple[Any, Any]]:
+        """Knobs whose value is not the ``paper`` profile's: name -> (ours, paper)."""
+        if self.paper is None:
+            return {}
+        return {k: (v, self.paper.get(k)) for k, v in self._values.items() if k in self.paper and self.paper[k] != v}
+
+    def provenance_line(self) -> str:
+        """One line for the top of a page: profile, knobs that differ from ``paper``, date, commit, device, versions."""
+        from .environment import provenance
+
+        info = provenance()
+        differs = self.differs_from_paper()
+        knobs = ", ".join(f"{k} = {_short(v)} (paper {_short(p)})" for k, (v, p) in differs.items())
+        scale = (f"the documents' settings" if not differs and self.profile == "paper"
+                 else (f"knobs that differ from `paper`: {knobs}" if differs else "every knob at its `paper` value"))
+        lib = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if k in ("torch", "torchvision", "numpy"))
+        return (f"Built with the **{self.profile}** profile; {scale}. {info['date']}, commit {info['commit']}, "
+                f"{info['device']}, float32 matmul {info['fast_matmul']}; {lib}.")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        import html as _html
+
+        line = _html.escape(self.provenance_line()).replace("**", "")
+        display(HTML(f'<div class="admonition note nngeom-provenance"><p class="admonition-title">Provenance</p>'
+                     f"<p>{line}</p><details><summary>every setting</summary>{self._repr_html_()}</details></div>"))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict of every knob plus the profile (what cache keys and stamps hash)."""
@@ -72,6 +110,11 @@ class Settings(Mapping):
         )
         return (f"<table><thead><tr><th>setting</th><th>value</th><th></th></tr></thead><tbody>"
                 f"<tr><td><code>profile</code></td><td><code>{self.profile!r}</code></td><td></td></tr>{rows}</tbody></table>")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _type_name(value: Any) -> str:
@@ -168,9 +211,23 @@ def settings(profiles: Mapping[str, Mapping[str, Any]], namespace: Mapping[str, 
             if (low is not None and item < low) or (high is not None and item > high):
                 raise ParameterError(f"parameter {key!r} = {items!r} is out of range: each value must lie in "
                                      f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]")
-    resolved = Settings(chosen, values, overridden, section)
-    from . import claims  # local import: claims depends on the active section
-    claims.start_section(resolved)
+    resolved = Settings(chosen, values, overridden, section, paper=profiles.get("paper"))
+    from . import ledger
+
+    ledger.remember_settings(resolved)
     if show:
-        print(resolved.table())
+        _show(resolved)
     return resolved
+
+
+def _show(resolved: Settings) -> None:
+    """Display the provenance note in a notebook; print the table elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(resolved)
+    else:
+        print(resolved.table())
