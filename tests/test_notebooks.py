@@ -28,7 +28,7 @@ def copy_book(target: Path) -> Path:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("*.ipynb", "report.md", "report", "summary.md", "ledger.*", "_build"))
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("*.ipynb", "report.md", "report", "generated", "_build"))
         else:
             shutil.copy2(source, target / name)
     return target

@@ -7,13 +7,17 @@ never import the runner or the report. Names used by every notebook:
 
 * ``settings`` (profiles and parameters), ``claim`` and its checks, ``claims_table`` and ``reading``;
 * ``data`` (MNIST, Fashion-MNIST, CIFAR-10 offline first) and ``toys`` (seeded toy sets);
-* ``device``, ``seed_everything``, ``cached``; ``train.fit_classifier``.
+* ``device``, ``seed_everything``, ``cached``; ``train.fit_classifier``;
+* ``sweep(iterable, name)``: a notebook's loop over seeds or configurations (cut short in a dry run).
 """
+from .book.budget import start_flop_counter as _start_flop_counter
 from .book.runtime import apply_thread_limit as _apply_thread_limit
 
 _apply_thread_limit()
+_start_flop_counter()  # dry runs only: count FLOPs for the cost plan
 
 from . import data, toys, train  # noqa: E402
+from .book.budget import loop as sweep  # noqa: E402
 from .book.cache import cached  # noqa: E402
 from .book.checks import (  # noqa: E402
     at_least, at_most, between, equals, greater_than, holds, less_than, mean_above, mean_below, mean_consistent,
@@ -36,5 +40,5 @@ def reading(markdown: str):
 __all__ = [
     "ParameterError", "Settings", "at_least", "at_most", "between", "build_dir", "cached", "claim", "claims_table",
     "data", "device", "equals", "greater_than", "holds", "less_than", "mean_above", "mean_below", "mean_consistent",
-    "order", "project_root", "rate_consistent", "reading", "seed_everything", "settings", "toys", "train", "within",
+    "order", "project_root", "rate_consistent", "reading", "seed_everything", "settings", "sweep", "toys", "train", "within",
 ]

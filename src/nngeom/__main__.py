@@ -4,7 +4,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = "usage: python -m nngeom {run,report} [options]   (add -h after a command for its options)"
+    usage = "usage: python -m nngeom {run,report,plan} [options]   (add -h after a command for its options)"
     if not argv or argv[0] in {"-h", "--help"}:
         print(usage)
         return 0
@@ -12,6 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         from .book.runner import main as run_main
         return run_main(rest)
+    if command == "plan":
+        from .book.plan import main as plan_main
+        return plan_main(rest)
     if command == "report":
         from .book.report import main as report_main
         return report_main(rest)

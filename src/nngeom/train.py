@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .book.budget import loop
 from .book.runtime import device as default_device
 
 
@@ -83,11 +84,11 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     history = History()
     loss_fn = nn.CrossEntropyLoss()
     bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, leave=False)
-    for _ in bar:
+    for _ in loop(bar, "fit_classifier.epochs", total=epochs):
         model.train()
         order = torch.randperm(len(x_train), generator=generator)
         total, count = 0.0, 0
-        for start in range(0, len(order), batch_size):
+        for start in loop(range(0, len(order), batch_size), "fit_classifier.batches"):
             index = order[start:start + batch_size]
             xb, yb = x_train[index].to(dev), y_train[index].to(dev)
             if augment is not None:
@@ -103,7 +104,7 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                 sched.step()
             total += loss.item() * len(index)
             count += len(index)
-        history.loss.append(total / count)
+        history.loss.append(total / max(count, 1))
         if test is not None:
             history.test_accuracy.append(accuracy(model, *test))
             bar.set_postfix(loss=f"{history.loss[-1]:.3f}", acc=f"{history.test_accuracy[-1]:.3f}")

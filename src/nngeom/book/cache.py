@@ -94,7 +94,9 @@ def key_hash(name: str, builder: Callable, arguments: dict) -> str:
 
 
 def cache_dir() -> Path:
-    return build_dir() / "cache"
+    """``$NNGEOM_CACHE_DIR`` (a dry run's own cache), else ``_build/cache``."""
+    chosen = os.environ.get("NNGEOM_CACHE_DIR")
+    return Path(chosen) if chosen else build_dir() / "cache"
 
 
 def enabled() -> bool:

@@ -39,6 +39,7 @@ class Outcome:
     seconds: float
     message: str = ""
     where: str = ""
+    peak_mib: float = 0.0
 
 
 def section_of(root: Path, source: Path) -> str:
@@ -132,6 +133,18 @@ def rerender(source: Path, target: Path) -> bool:
     return True
 
 
+def tidy(path: Path) -> None:
+    """Fold papermill's injected-parameters cell away on the page (it stays in the notebook)."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(notebook, path)
+
+
 def run_folder(root: Path, section: str, profile: str, parameters: dict) -> Path:
     """Where a run with overrides keeps its notebook and claims."""
     digest = _sha(json.dumps(parameters, sort_keys=True))[:10]
@@ -143,18 +156,33 @@ def _error_line(error: BaseException) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def dry_run_folder(root: Path, profile: str) -> Path:
+    """Where ``run --dry-run`` keeps notebooks, claims, loop logs and its cache: apart from the book."""
+    return root / "_build" / "dry-run" / profile
+
+
 def execute(root: Path, source: Path, profile: str, parameters: dict, progress: bool = False,
-            threads: int | None = None) -> Outcome:
-    """Execute one notebook (see the module docstring); returns its outcome."""
+            threads: int | None = None, dry_run: int | None = None) -> Outcome:
+    """Execute one notebook (see the module docstring); returns its outcome.
+
+    ``dry_run`` = steps kept per loop (`nngeom.book.budget`): the notebook, its claims, its loop log and its
+    cache go to `dry_run_folder`, never to the book's.
+    """
     import papermill
 
     section = section_of(root, source)
-    book_run = not parameters
+    book_run = not parameters and not dry_run
     expected = fingerprint(source, profile, parameters)
     work = Path(tempfile.mkdtemp(prefix=section.replace("/", "-") + "-", dir=_ensure(root / "_build" / "tmp")))
     ledger = work / "claims"
     env = {"NNGEOM_ROOT": str(root), "NNGEOM_SECTION": section, "NNGEOM_LEDGER_DIR": str(ledger),
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    if dry_run:
+        folder = dry_run_folder(root, profile)
+        log = _ensure(folder / "loops") / (section.replace("/", "--") + ".jsonl")
+        log.unlink(missing_ok=True)
+        env.update(NNGEOM_DRY_RUN=str(dry_run), NNGEOM_DRY_RUN_LOG=str(log),
+                   NNGEOM_CACHE_DIR=str(_ensure(folder / "cache")))
     if threads:
         env.update(NNGEOM_THREADS=str(threads), OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     saved = {k: os.environ.get(k) for k in env}
@@ -169,6 +197,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
                                    cwd=str(source.parent), kernel_name="python3", progress_bar=progress,
                                    request_save_on_cell_execute=True)
         seconds = time.perf_counter() - start
+        tidy(executed)
         if book_run:
             target = source.with_suffix(".ipynb")
             _move_ledger(ledger, root / "_build" / "claims")
@@ -176,7 +205,8 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
             _write_json(stamp_path(root, source), {**expected, "status": "ok", "seconds": seconds,
                                                    "executed": _sha(target.read_bytes())})
             return Outcome(section, "ok", seconds, where=str(target.relative_to(root)))
-        folder = run_folder(root, section, profile, parameters)
+        folder = (dry_run_folder(root, profile) / section) if dry_run else run_folder(root, section, profile,
+                                                                                      parameters)
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -217,10 +247,13 @@ def _move_ledger(written: Path, destination: Path) -> None:
 
 def worker(argument: str) -> int:
     """Entry point of a parallel worker process: execute one notebook given as JSON, print the outcome as JSON."""
+    import resource
+
     job = json.loads(argument)
     outcome = execute(Path(job["root"]), Path(job["source"]), job["profile"], job["parameters"],
-                      threads=job.get("threads"))
-    print("NNGEOM-OUTCOME " + json.dumps(asdict(outcome)), flush=True)
+                      threads=job.get("threads"), dry_run=job.get("dry_run"))
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the kernel's peak resident MiB
+    print("NNGEOM-OUTCOME " + json.dumps({**asdict(outcome), "peak_mib": peak}), flush=True)
     return 0
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import is_dry_run
 from .checks import Check
 from .runtime import build_dir
 
@@ -158,7 +159,7 @@ def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *
         start()
     _validate(id, kind, source, cause, check, note)
     outcome = check.evaluate(ours, paper, _state["rows"])
-    judged = _state["profile"] in judged_at
+    judged = _state["profile"] in judged_at and not is_dry_run()
     verdict = (REPRODUCED if outcome.passed else DIFFERS) if judged else NOT_JUDGED
     if verdict == DIFFERS and kind == "document":
         cause = cause or "open: not yet understood"

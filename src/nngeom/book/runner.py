@@ -78,10 +78,11 @@ def parse_value(text: str):
     return text if value is None and text.lower() not in {"null", "none", "~"} else value
 
 
-def _worker(root: Path, source: Path, profile: str, parameters: dict, threads: int) -> Outcome:
-    """One notebook in its own process, so that a worker killed for memory fails alone."""
+def _worker(root: Path, source: Path, profile: str, parameters: dict, threads: int | None,
+            dry_run: int | None = None) -> Outcome:
+    """One notebook in its own process, so that a worker killed for memory fails alone (and its peak is known)."""
     job = json.dumps({"root": str(root), "source": str(source), "profile": profile, "parameters": parameters,
-                      "threads": threads})
+                      "threads": threads, "dry_run": dry_run})
     done = subprocess.run([sys.executable, "-m", "nngeom.book.execution", job], capture_output=True, text=True)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("NNGEOM-OUTCOME "):
@@ -89,6 +90,31 @@ def _worker(root: Path, source: Path, profile: str, parameters: dict, threads: i
     how = (f"killed by signal {-done.returncode} (out of memory?)" if done.returncode < 0
            else f"worker exited with {done.returncode}: {done.stderr.strip().splitlines()[-1:]}")
     return Outcome(section_of(root, source), "failed", 0.0, how)
+
+
+def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[Outcome]:
+    """Execute every notebook at ``profile`` with each loop cut to ``steps`` steps; write the dry run's summary."""
+    from .execution import _write_json, dry_run_folder
+
+    outcomes = []
+    for index, source in enumerate(sources, 1):
+        print(f"[{index}/{len(sources)}] dry run of {section_of(root, source)} ({profile}, {steps} steps per loop)",
+              flush=True)
+        outcome = _worker(root, source, profile, {}, None, dry_run=steps)
+        _report_one(outcome)
+        outcomes.append(outcome)
+    folder = dry_run_folder(root, profile)
+    summary_path = folder / "summary.json"
+    try:
+        summary = json.loads(summary_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        summary = {}
+    for outcome in outcomes:
+        summary[outcome.notebook] = {"status": outcome.status, "seconds": round(outcome.seconds, 1),
+                                     "peak_mib": round(outcome.peak_mib, 1), "message": outcome.message,
+                                     "steps_per_loop": steps}
+    _write_json(summary_path, summary)
+    return outcomes
 
 
 def run(root: Path, sources: list[Path], profile: str, parameters: dict, jobs: int = 1, force: bool = False,
@@ -182,9 +208,11 @@ def write_timings(root: Path, profile: str, outcomes: list[Outcome], name: str |
 
 def print_table(outcomes: list[Outcome]) -> None:
     width = max([len(o.notebook) for o in outcomes] + [8])
-    print(f"\n{'notebook':<{width}}  {'status':<8} {'wall s':>8}")
+    peaks = any(o.peak_mib for o in outcomes)
+    print(f"\n{'notebook':<{width}}  {'status':<8} {'wall s':>8}" + ("  peak MiB" if peaks else ""))
     for outcome in outcomes:
-        print(f"{outcome.notebook:<{width}}  {outcome.status:<8} {outcome.seconds:>8.1f}")
+        print(f"{outcome.notebook:<{width}}  {outcome.status:<8} {outcome.seconds:>8.1f}"
+              + (f"  {outcome.peak_mib:>8.0f}" if peaks else ""))
     ran = sum(o.seconds for o in outcomes if o.status not in {"skipped", "rendered"})
     print(f"{'total executed':<{width}}  {'':<8} {ran:>8.1f}")
 
@@ -212,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard", help="run only shard i of n (i/n): whole documents, for a matrix of runners")
     parser.add_argument("--root", default=None, help="book root (default: nearest folder with _toc.yml)")
     parser.add_argument("--force", action="store_true", help="execute even when nothing changed")
+    parser.add_argument("--dry-run", nargs="?", type=int, const=2, default=None, metavar="STEPS",
+                        help="full-size settings, every long loop cut to STEPS steps (default 2); results go to "
+                             "_build/dry-run/<profile>/, never to the book")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="parameter override passed to every notebook (the run goes to _build/runs/)")
     args = parser.parse_args(argv)
@@ -229,8 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     sources = shard(sources, args.shard)
     name = f"shard-{args.shard.replace('/', '-of-')}" if args.shard else None
     try:
-        outcomes = run(root, sources, args.profile, parameters, jobs=args.jobs, force=args.force,
-                       progress=sys.stderr.isatty(), timings_name=name)
+        if args.dry_run is not None:
+            if parameters or args.dry_run < 1:
+                raise SystemExit("--dry-run takes no -p overrides and needs STEPS >= 1")
+            outcomes = dry_run(root, sources, args.profile, args.dry_run)
+        else:
+            outcomes = run(root, sources, args.profile, parameters, jobs=args.jobs, force=args.force,
+                           progress=sys.stderr.isatty(), timings_name=name)
     except KeyboardInterrupt:
         print("\ninterrupted: the book's notebooks, ledger and stamps are as they were before this run",
               file=sys.stderr)

@@ -228,6 +228,9 @@ def _show(resolved: Settings) -> None:
     except ImportError:  # pragma: no cover - IPython is a dependency of the book
         get_ipython = None
     if get_ipython is not None and get_ipython() is not None:
+        from .theme import use_book_theme
+
+        use_book_theme()
         display(resolved)
     else:
         print(resolved.table())

@@ -1,0 +1,91 @@
+"""Dry runs: loops cut short and extrapolated, kept apart from the book, turned into a cost plan."""
+import json
+import time
+
+import pytest
+import torch
+
+from nngeom.book import budget, plan, runner
+from tests.test_runner import HEADER
+
+SWEEP = HEADER + '''
+# %% [markdown]
+# # Sweep
+
+# %% tags=["parameters"]
+profile = "cpu"
+seeds = None
+
+# %%
+import torch
+import nngeom
+from nngeom.train import fit_classifier
+PROFILES = {"smoke": {"seeds": 2}, "cpu": {"seeds": 3}, "paper": {"seeds": 50}}
+S = nngeom.settings(PROFILES, globals(), section="doc/sweep")
+
+# %%
+x, y = torch.randn(512, 8), torch.randint(0, 2, (512,))
+accs = []
+for seed in nngeom.sweep(range(S.seeds), "seeds"):
+    model = torch.nn.Linear(8, 2)
+    accs.append(fit_classifier(model, (x, y), (x, y), epochs=30, batch_size=16, seed=seed, progress=False).best)
+nngeom.claim("T.ran", "ran", ours=len(accs), check=nngeom.holds(len(accs) > 0), kind="check")
+'''
+
+
+def test_nested_loops_extrapolate_to_the_full_run(monkeypatch, tmp_path):
+    log = tmp_path / "loops.jsonl"
+    monkeypatch.setenv("NNGEOM_DRY_RUN", "2")
+    monkeypatch.setenv("NNGEOM_DRY_RUN_LOG", str(log))
+    outer_steps = 0
+    for _ in budget.loop(range(10), "outer"):
+        outer_steps += 1
+        for _ in budget.loop(range(100), "inner"):
+            time.sleep(0.01)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    inner, outer = records[0], records[-1]
+    assert outer_steps == 2 and inner["steps_run"] == 2 and inner["steps_full"] == 100
+    assert outer["loop"] == "outer" and outer["depth"] == 0 and outer["steps_full"] == 10
+    # the full run: 10 x 100 sleeps of 10 ms, about 10 s; the dry run slept 4 x 10 ms
+    assert 8 < outer["seconds_full"] < 14 and outer["seconds_run"] < 0.5
+
+
+def test_ordinary_runs_are_not_cut(monkeypatch):
+    monkeypatch.delenv("NNGEOM_DRY_RUN", raising=False)
+    assert list(budget.loop(range(5), "x")) == [0, 1, 2, 3, 4]
+
+
+def test_dry_run_of_a_notebook_and_its_plan(tmp_path):
+    (tmp_path / "notebooks" / "doc").mkdir(parents=True)
+    source = tmp_path / "notebooks" / "doc" / "sweep.py"
+    source.write_text(SWEEP)
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/doc/sweep\n")
+    (outcome,) = runner.dry_run(tmp_path, [source], "paper", steps=2)
+    assert outcome.status == "ok", outcome.message
+    assert outcome.peak_mib > 50  # the kernel's peak resident memory was measured
+    folder = tmp_path / "_build" / "dry-run" / "paper"
+    claims = json.loads((folder / "doc" / "sweep" / "claims" / "doc" / "sweep.json").read_text())
+    assert claims["claims"][0]["ours"] == 2 and claims["claims"][0]["verdict"].startswith("not judged")
+    assert not (tmp_path / "_build" / "claims").exists() and not (tmp_path / "_build" / "stamps").exists()
+    records = [json.loads(line) for line in (folder / "loops" / "doc--sweep.jsonl").read_text().splitlines()]
+    seeds = [r for r in records if r["loop"] == "seeds"][0]
+    assert seeds["steps_full"] == 50 and seeds["steps_run"] == 2 and seeds["flops_run"] > 0
+    epochs = [r for r in records if r["loop"] == "fit_classifier.epochs"]
+    assert epochs and all(r["steps_full"] == 30 and r["steps_run"] == 2 for r in epochs)
+    batches = [r for r in records if r["loop"] == "fit_classifier.batches"]
+    assert batches and batches[0]["steps_full"] == 32
+    (row,) = plan.estimates(tmp_path, "paper", tflops=10)
+    # 50 seeds x 30 epochs x 32 batches of a 8 -> 2 linear layer: the FLOPs scale with the full loop sizes
+    assert row["flops"] == pytest.approx(seeds["flops_full"]) and row["flops"] > 50 * 30 * 32 * 2 * 16 * 8 * 2
+    assert row["cpu_hours"] * 3600 > seeds["seconds_run"]
+    text = plan.write(tmp_path, "paper", 10).read_text()
+    assert "doc/sweep" in text and "10 TFLOP/s" in text
+
+
+def test_flop_counter_counts_matmuls():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        torch.randn(16, 8) @ torch.randn(8, 4)
+    assert counter.get_total_flops() == 2 * 16 * 8 * 4
