@@ -15,6 +15,10 @@ from .book.runtime import apply_thread_limit as _apply_thread_limit
 
 _apply_thread_limit()
 _start_flop_counter()  # dry runs only: count FLOPs for the cost plan
+if __import__("os").environ.get("NNGEOM_DEVICE_CHECK"):
+    from .book import device_check as _device_check
+
+    _device_check.install()  # the smoke tests: record what would mix devices on a GPU
 
 from . import data, toys, train  # noqa: E402
 from .book.budget import loop as sweep  # noqa: E402

@@ -31,7 +31,11 @@ def device(prefer: str | None = None) -> torch.device:
     choice = prefer or os.environ.get("NNGEOM_DEVICE")
     if choice:
         return torch.device(choice)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if os.environ.get("NNGEOM_DEVICE_CHECK"):
+        return torch.device("cpu", 0)  # nngeom.book.device_check: the compute device, told apart from "cpu"
+    return torch.device("cpu")
 
 
 def seed_everything(seed: int) -> torch.Generator:
