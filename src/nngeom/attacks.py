@@ -14,6 +14,8 @@ import foolbox as fb
 import torch
 from torch import nn
 
+from .book.budget import loop
+
 ATTACKS = {
     "FGSM": fb.attacks.FGSM,
     "FGM": fb.attacks.FGM,
@@ -53,12 +55,19 @@ def foolbox_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str
     fmodel = fb.PyTorchModel(model, bounds=(lo, hi), device=dev)
     attack = ATTACKS[name](**options)
     out = []
-    for i in range(0, len(x), batch_size):
+    for i in loop(range(0, len(x), batch_size), f"attack {name}.batches"):
         xb, yb = x[i:i + batch_size].to(dev).clamp(lo, hi), y[i:i + batch_size].to(dev)
         _, clipped, _ = attack(fmodel, xb, yb, epsilons=float(strength))
         out.append(clipped.detach().cpu())
     model.train(was)
-    return torch.cat(out)
+    return _complete(torch.cat(out), x.clamp(lo, hi))
+
+
+def _complete(attacked: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """A dry run (`nngeom.book.budget`) attacks only the first batches: the rest stay clean, shapes stay whole."""
+    if len(attacked) == len(clean):
+        return attacked
+    return torch.cat([attacked, clean[len(attacked):].to(attacked.dtype)])
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -79,7 +88,7 @@ def normalised_gradient_attack(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     out = []
-    for i in range(0, len(x), batch_size):
+    for i in loop(range(0, len(x), batch_size), "normalised gradient attack.batches"):
         xb, yb = x[i:i + batch_size], y[i:i + batch_size]
         g = input_gradient(model, xb, yb)
         norm = g.reshape(len(g), -1).norm(dim=1).clamp_min(1e-12).reshape(-1, *[1] * (g.dim() - 1))
@@ -88,4 +97,4 @@ def normalised_gradient_attack(model: nn.Module, x: torch.Tensor, y: torch.Tenso
             lo, hi = _check_bounds(bounds)
             adv = adv.clamp(lo, hi)
         out.append(adv)
-    return torch.cat(out)
+    return _complete(torch.cat(out), x.detach().cpu())

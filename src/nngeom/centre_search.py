@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .book.budget import loop
 from .dictionary import LocalLayer
 
 
@@ -96,7 +97,8 @@ def noisy_centre_search(layer: LocalLayer, x: torch.Tensor, y: torch.Tensor, *, 
             history.test_accuracy.append(sum(accs) / len(xt))
 
     record()
-    for _ in tqdm(range(rounds), desc="centre search", disable=not progress, leave=False):
+    for _ in loop(tqdm(range(rounds), desc="centre search", disable=not progress, leave=False),
+                  "centre search.rounds", total=rounds):
         pick = torch.randperm(len(x), generator=g)[:n_search]
         xs, ys = x[pick].to(dev), y[pick].to(dev)
         layer.set_centres(torch.cat([layer.centres.detach(), xs]),
@@ -106,7 +108,7 @@ def noisy_centre_search(layer: LocalLayer, x: torch.Tensor, y: torch.Tensor, *, 
             head.train()
             params = list(layer.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=lr)
-            for _ in range(fine_tune_steps):
+            for _ in loop(range(fine_tune_steps), "centre search.fine-tune steps"):
                 idx = torch.randint(len(x), (batch_size,), generator=g)
                 loss = nn.functional.cross_entropy(head(layer(x[idx].to(dev))), y[idx].to(dev))
                 opt.zero_grad(set_to_none=True)

@@ -23,6 +23,8 @@ from typing import Callable
 
 import torch
 
+from .book.budget import loop
+
 __all__ = [
     "NotUniqueError", "NoSolutionError", "invert_linear", "inverse_stereographic", "stereographic",
     "cosine_angles", "extra_angle", "invert_angles", "euclidean_distances", "EuclideanInverse", "inverse_euclidean",
@@ -260,7 +262,7 @@ def reconstruct_scaled(centres: torch.Tensor, d: torch.Tensor, steps: int = 2000
 
     optimiser = torch.optim.Adam([x], lr=lr * spread)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, steps)
-    for _ in range(steps):
+    for _ in loop(range(steps), "inversion.descent steps"):
         optimiser.zero_grad()
         losses(x)[0].sum().backward()
         optimiser.step()
@@ -316,7 +318,7 @@ def contour_solutions(d: torch.Tensor, centres: torch.Tensor, radius: Callable[[
         return torch.empty(0, 2, dtype=centres.dtype)
     x = minima.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=limit / resolution)
-    for _ in range(refine_steps):
+    for _ in loop(range(refine_steps), "inversion.refine steps"):
         optimiser.zero_grad()
         ((contour_distance(x, centres, radius) - d) ** 2).sum().backward()
         optimiser.step()
