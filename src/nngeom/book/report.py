@@ -303,9 +303,12 @@ def write(root: Path, profile: str = "cpu") -> Path:
     _write_if_changed(book / "generated" / "summary.md", render_summary(rows))
     _write_if_changed(book / "generated" / "ledger.csv", _csv(rows))
     _write_if_changed(book / "generated" / "ledger.json", json.dumps(rows, indent=1))
+    from .figures import write as write_figures
     from .plan import write as write_plan
 
     write_plan(root)
+    if (root / "_toc.yml").is_file():
+        write_figures(root, tuple(DOCUMENTS))
     front = book / "report.md"
     _write_if_changed(front, render_overview(rows, profile, status, read_timings(root), changes))
     return front
