@@ -18,7 +18,7 @@ from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
 from .book.budget import loop
 from .dictionary import LocalLayer

@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
 from .book.budget import loop
 from .book.runtime import device as default_device
