@@ -23,8 +23,13 @@
 # $Y = \mathrm{similarity}(Q, K)\, V$, and a softmax with temperature $\tau$ normalises the similarities so that
 # the activations become unimodal and sharper as $\tau$ decreases. This notebook shows each statement in 2-D and
 # measures it.
+#
+# Every statement of this section is a property of the functions themselves ($-\lVert x - w\rVert_p$ is largest, 0,
+# at $x = w$; $w \cdot x = \lVert w\rVert \lVert x\rVert \cos\theta$ is linear, so unbounded and scaled by the
+# weight's length; the largest softmax entry grows as $\tau$ falls). Our numbers therefore verify the book's
+# constructions and are recorded as **checks**, not as reproductions of the write-up.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 resolution = None   # grid points per axis
 limit = None        # the grid covers [-limit, limit]^2
@@ -32,13 +37,18 @@ taus = None         # softmax temperatures
 trials = None       # random pairs of weights for the magnitude test
 seed = None
 
-# %%
+# %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from myst_nb import glue
+from tqdm import TqdmWarning
 
-import nngeom
+warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
+import nngeom  # noqa: E402
 from nngeom import local, voronoi
 from nngeom.distances import pairwise_distance
 
@@ -75,18 +85,30 @@ for ax, (name, s) in zip(axes, sims.items()):
     ax.set_aspect("equal")
 fig.suptitle("similarity to w (red); white circle: maximum on the grid")
 fig.tight_layout()
-plt.show()
+glue("s2_2-similarity", fig, display=False)
+plt.close(fig)
 peaks = pd.DataFrame(where).T
 peaks
+
+# %% [markdown]
+# ```{glue:figure} s2_2-similarity
+# :name: fig-s2_2-similarity
+#
+# Section 2.2 (no figure in the write-up): similarity to one reference point $w$ (red cross) for three $l^p$
+# distances and the dot product; the white circle marks the maximum on the grid. Look at whether the maximum sits
+# on the reference point or on the border of the grid.
+# ```
 
 # %%
 step = 2 * S.limit / (S.resolution - 1)
 metric_peak_error = max(where[k]["distance of peak from w"] for k in ("l1", "l2", "l20"))
-nngeom.claim("L.2.2.metric-peak", "l^p similarities are maximal at the reference point",
-             paper="bounded, maximal at the centre", ours=metric_peak_error, check=nngeom.at_most(step))
+nngeom.claim("L.2.2.metric-peak", "l^p similarities are maximal at the reference point (distance of the grid "
+             "maximum from w, at most one grid step)", paper="bounded, maximal at the centre", ours=metric_peak_error,
+             check=nngeom.at_most(step), kind="check",
+             note="a distance is 0 exactly at w; the grid resolves w to one step")
 nngeom.claim("L.2.2.dot-unbounded", "The dot product's maximum over a region lies on its border (unbounded)",
              paper="not bounded", ours=bool(where["dot product"]["peak on the grid border"]),
-             check=nngeom.equals(True));
+             check=nngeom.equals(True), kind="check", note="a linear function has its maximum over a box at a corner");
 
 # %% [markdown]
 # ## Magnitude beats angle for the dot product
@@ -107,8 +129,10 @@ share_dot = float((dot_prefers_w2 & closer_angle).sum() / closer_angle.sum())
 cos_prefers_w2 = float(((cos2 > cos1) & closer_angle).sum() / closer_angle.sum())
 print(f"pairs where w1 is closer in angle: {int(closer_angle.sum())}; the dot product still prefers the longer w2 "
       f"in {share_dot:.1%} of them (the cosine, by construction, in {cos_prefers_w2:.1%})")
-nngeom.claim("L.2.2.dot-magnitude", "Dot product: a longer weight wins despite a larger angle (share of such pairs)",
-             paper="large weights activate higher despite the angle", ours=share_dot, check=nngeom.at_least(0.1))
+nngeom.claim("L.2.2.dot-magnitude", "Dot product: a longer weight wins despite a larger angle (share of such "
+             "pairs is above the cosine's 0)", paper="large weights activate higher despite the angle", ours=share_dot,
+             check=nngeom.greater_than(cos_prefers_w2), kind="check",
+             note="w.x = |w||x|cos(angle): the weight's length multiplies the score, which the cosine leaves out");
 
 # %% [markdown]
 # ## A softmax dictionary in 2-D
@@ -138,17 +162,45 @@ for r, tau in enumerate(S.taus):
     entropy = -(a[:, :-1] * a[:, :-1].clamp_min(1e-30).log()).sum(1)
     rows.append({"tau": tau, "mean max activation": float(a.max(1).values.mean()), "mean entropy": float(entropy.mean())})
 fig.tight_layout()
-plt.show()
+glue("s2_2-softmax-dictionary", fig, display=False)
+plt.close(fig)
 hardness = pd.DataFrame(rows)
-print(hardness.round(4).to_string(index=False))
-nngeom.claim("L.2.2.temperature", "Lower temperature makes the softmax activations sharper (mean max activation)",
-             paper="sharper for low tau", ours=dict(zip([f"tau={t}" for t in S.taus], hardness["mean max activation"])),
-             check=nngeom.order([f"tau={t}" for t in sorted(S.taus)], descending=True));
+temperature_row = nngeom.claim(
+    "L.2.2.temperature", "Lower temperature makes the softmax activations sharper (mean max activation)",
+    paper="sharper for low tau", ours=dict(zip([f"tau={t}" for t in S.taus], hardness["mean max activation"])),
+    check=nngeom.order([f"tau={t}" for t in sorted(S.taus)], descending=True), kind="check",
+    note="the largest entry of softmax(z / tau) is non-increasing in tau")
+hardness.round(4)
+
+# %% [markdown]
+# ```{glue:figure} s2_2-softmax-dictionary
+# :name: fig-s2_2-softmax-dictionary
+#
+# Section 2.2, $Y = \mathrm{softmax}\{\mathrm{similarity}(Q, K); \tau\}\, V$ (no figure in the write-up): one row
+# per temperature; left the winning key (hue) and its activation (brightness), right the output $Y$. Look at how
+# the boundaries between keys harden from the top row to the bottom one.
+# ```
+
+# %% [markdown]
+# ## Claims
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# The peak table locates the maximum of every similarity on the grid: for the metrics it is the reference point,
-# for the dot product a corner of the grid, i.e. it would keep growing outside. The magnitude test counts how often
-# a longer weight wins the dot product although it is farther in angle. The temperature table shows the mean
-# largest activation and entropy of the softmax dictionary for each $\tau$.
+# The peak table locates the maximum of every similarity on the grid; the magnitude test counts how often a longer
+# weight wins the dot product although it is farther in angle; the temperature table gives the mean largest
+# activation and entropy of the softmax dictionary for each $\tau$. All four rows are checks of constructions.
+
+# %%
+dot_peak = where["dot product"]
+nngeom.reading(
+    f"The $l^p$ maxima lie at most {metric_peak_error:.3f} from $w$ (grid step {step:.3f}); the dot product's maximum "
+    f"is at ({dot_peak['peak x']:.2f}, {dot_peak['peak y']:.2f}), "
+    f"{'on' if dot_peak['peak on the grid border'] else 'inside'} the border of the grid. Among the "
+    f"{int(closer_angle.sum())} pairs where $w_1$ is closer in angle, the dot product prefers the longer $w_2$ in "
+    f"{share_dot:.1%}. The mean largest activation goes "
+    + ", ".join(f"{m:.3f} at $\\tau$ = {t:g}" for t, m in zip(hardness["tau"], hardness["mean max activation"]))
+    + f" (ordering check: **{temperature_row['verdict']}**).")

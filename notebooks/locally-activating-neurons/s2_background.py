@@ -16,45 +16,60 @@
 # %% [markdown]
 # # 2 Background: ReLU neurons act globally
 #
-# *On my search for locally activating neurons*, section 2 and Figures 1-2. A two-layer ReLU network builds a
-# function by superposing rectified linear pieces (Fig. 1 in 1-D, Fig. 2 in 2-D). Each ReLU neuron is active on a
-# half-space, and the farther an input lies from its boundary the more it fires; so adding or removing a neuron
-# changes the function over a large part of the input domain and the others must be fine-tuned. A locally
-# activating neuron would change only a neighbourhood of its centre. This notebook fits both kinds of network to
-# the same data and **measures** the claim: for every hidden neuron, the share of the input domain where removing
-# it changes the output by more than a threshold.
+# *On my search for locally activating neurons*, section 2 and Figures 1-2. The write-up: "due to global influence
+# of ReLU neurons I could not easily add or remove neurons without causing large change to the learned function";
+# "removing neurons with large slope would highly degrade the whole function, requiring finetuening"; and "to fit a
+# new neuron properly, other neurons must adjust as well (fine-tuning). However, a locally activating neuron (like
+# RBF) do not effect regions far away from centers, making it suitable to modify a small region."
+#
+# A two-layer ReLU network builds a function by superposing rectified linear pieces (Fig. 1 in 1-D, Fig. 2 in
+# 2-D). Each ReLU neuron is active on a half-space, and the farther an input lies from its boundary the more it
+# fires. This notebook fits a ReLU network and a network of locally activating neurons to the same data and
+# measures both operations of section 2.1: **removing** one neuron (the share of the input domain where the output
+# moves by more than a threshold) and **adding** one neuron to fit a local modification of the target, with and
+# without fine-tuning the others. Every claim compares the two kinds of network; no claim rests on the threshold
+# alone.
 #
 # The local network is the $\epsilon$-softmax dictionary of section 3 with scalar values,
 # $y = \sum_i a_i v_i$, $a = \mathrm{softmax}([-\lVert x - k_i\rVert, -\epsilon]/\tau)$; removing key $i$ renormalises
 # the others (closed form in `LocalLayer.outputs_without_each`).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 hidden = None       # hidden neurons of both networks
 steps = None        # Adam steps of the fits
 resolution = None   # grid points per axis for the 2-D measurement
 threshold = None    # output change counted as "changed", as a fraction of the target's standard deviation
 tau = None          # temperature of the local network
+add_steps = None    # Adam steps after adding one neuron (the new neuron alone, then all neurons)
 seed = None
 
-# %%
+# %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from myst_nb import glue
 from torch import nn
+from tqdm import TqdmWarning
 
-import nngeom
+warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
+import nngeom  # noqa: E402
 from nngeom import voronoi
 from nngeom.dictionary import DictionaryMLP
 
 PROFILES = {
-    "smoke": {"hidden": 12, "steps": 80, "resolution": 40, "threshold": 0.05, "tau": 0.1, "seed": 0},
-    "cpu": {"hidden": 20, "steps": 3000, "resolution": 120, "threshold": 0.05, "tau": 0.1, "seed": 0},
-    "paper": {"hidden": 20, "steps": 10000, "resolution": 200, "threshold": 0.05, "tau": 0.1, "seed": 0},
+    "smoke": {"hidden": 12, "steps": 80, "resolution": 40, "threshold": 0.05, "tau": 0.1, "add_steps": 40,
+              "seed": 0},
+    "cpu": {"hidden": 20, "steps": 3000, "resolution": 120, "threshold": 0.05, "tau": 0.1, "add_steps": 1000,
+            "seed": 0},
+    "paper": {"hidden": 20, "steps": 10000, "resolution": 200, "threshold": 0.05, "tau": 0.1, "add_steps": 3000,
+              "seed": 0},
 }
 BOUNDS = {"hidden": (2, None), "steps": (1, None), "resolution": (10, None), "threshold": (0, None),
-          "tau": (1e-6, None)}
+          "tau": (1e-6, None), "add_steps": (1, None)}
 S = nngeom.settings(PROFILES, globals(), section="locally-activating-neurons/s2_background", bounds=BOUNDS)
 
 
@@ -85,11 +100,65 @@ def affected_share(full, without, scale):
     return ((without - full).abs() > S.threshold * scale).float().mean(0)
 
 
+def far_change(model, x, without, full, scale):
+    """Share of the inputs farther than ``epsilon + 5 tau`` from a key whose output still moves when that key is
+    removed, over all keys. There the key's weight is at most ``e^-5`` of the epsilon neuron's."""
+    far = torch.cdist(x, model.centres.detach()) > model.norm.epsilon + 5 * model.norm.tau   # (B, H)
+    moved = (without - full).abs() > S.threshold * scale
+    return float((moved & far).float().sum() / far.float().sum().clamp_min(1))
+
+
+def masked(param, column=False):
+    """Freeze all but the last row (or column) of ``param`` (gradient mask): only the new neuron learns."""
+    mask = torch.zeros_like(param)
+    if column:
+        mask[:, -1] = 1.0
+    else:
+        mask[-1] = 1.0
+    param.register_hook(lambda grad: grad * mask)
+
+
+def with_new_relu(model, x0):
+    """Copy of a Linear-ReLU-Linear network with one more hidden neuron whose kink sits at ``x0`` (output weight 0)."""
+    first, last = model[0], model[2]
+    h, d = first.weight.shape
+    grown = nn.Sequential(nn.Linear(d, h + 1), nn.ReLU(), nn.Linear(h + 1, 1))
+    with torch.no_grad():
+        grown[0].weight[:h], grown[0].bias[:h] = first.weight, first.bias
+        grown[0].weight[h] = 1.0
+        grown[0].bias[h] = -float(x0)
+        grown[2].weight[:, :h], grown[2].weight[:, h] = last.weight, 0.0
+        grown[2].bias.copy_(last.bias)
+    return grown
+
+
+def with_new_key(model, x0, v0):
+    """Copy of a DictionaryMLP with one more key at ``x0`` and value ``v0``."""
+    grown = DictionaryMLP(model.in_features, model.n_centres, 1, similarity="epsilon_softmax", tau=model.norm.tau,
+                          epsilon=float(model.norm.epsilon))
+    grown.set_centres(torch.cat([model.centres.detach(), x0]), torch.cat([model.values.detach(), v0]))
+    return grown
+
+
+def train_new_only(model, x, y, steps, kind):
+    """Fit only the added neuron (all other parameters frozen)."""
+    if kind == "relu":
+        masked(model[0].weight)
+        masked(model[0].bias)
+        masked(model[2].weight, column=True)
+        model[2].bias.requires_grad_(False)
+    else:
+        masked(model.centres)
+        masked(model.values)
+    return fit_mse(model, x, y, steps)
+
+
 # %% [markdown]
 # ## Figure 1: a 1-D function from superposed ReLUs
 #
 # $y = \sin 2x + 0.3x^2$ on $[-2, 2]$, fitted by `hidden` ReLU neurons. Thin lines: each neuron's contribution
-# $w_i\, \mathrm{relu}(u_i x + b_i)$; thick line: their sum plus the output bias.
+# $w_i\, \mathrm{relu}(u_i x + b_i)$; thick line: their sum plus the output bias. Right: the same data fitted by
+# `hidden` $\epsilon$-softmax keys initialised at data points.
 
 # %%
 nngeom.seed_everything(S.seed)
@@ -121,10 +190,26 @@ axes[1].scatter(x1[::5], y1[::5], s=8, c="grey")
 axes[1].set_title("epsilon-softmax dictionary: a_i v_i")
 axes[1].legend()
 fig.tight_layout()
-plt.show()
+glue("s2-relu-1d", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s2-relu-1d
+# :name: fig-s2-relu-1d
+#
+# Recomputes Figure 1 of the write-up (left) beside the local network (right). Look at how far each thin line
+# reaches: a ReLU piece grows without bound on one side of its kink, an $\epsilon$-softmax piece is a bump around
+# its key.
+# ```
 
 # %% [markdown]
 # ## Removing one neuron: global versus local change (1-D)
+#
+# For every hidden neuron: the share of the 200 training inputs whose output moves by more than `threshold`
+# times the target's standard deviation when that neuron alone is removed. The claims compare the two networks
+# over their neurons (one-sided Welch test), so the threshold only sets what "changed" means for both. A second
+# measurement checks the construction of the local network: beyond $\epsilon + 5\tau$ from a key, the key's
+# weight is at most $e^{-5}$ of the $\epsilon$ neuron's, so its removal should move nothing there.
 
 # %%
 scale_1d = y1.std().item()
@@ -133,9 +218,106 @@ with torch.no_grad():
     without_relu, _ = relu_without_each(relu_1d, x1)
     full_local = local_1d(x1)
     without_local = local_1d.outputs_without_each(x1)[..., 0]
-share_1d = pd.DataFrame({"ReLU": affected_share(full_relu, without_relu, scale_1d).numpy(),
-                         "local": affected_share(full_local, without_local, scale_1d).numpy()})
-print(share_1d.describe().loc[["mean", "min", "max"]].round(3))
+share_relu1 = affected_share(full_relu, without_relu, scale_1d)
+share_local1 = affected_share(full_local, without_local, scale_1d)
+share_1d = pd.DataFrame({"ReLU": share_relu1.numpy(), "local": share_local1.numpy()})
+share_1d.describe().loc[["mean", "min", "max"]].round(3)
+
+# %%
+relu_1d_row = nngeom.claim(
+    "L.2.remove.relu-1d", "1-D: removing one ReLU neuron changes the function over a larger share of the domain "
+    "than removing one local neuron (per-neuron shares)", paper="global (ReLU) vs local change",
+    ours=share_relu1.tolist(), check=nngeom.mean_above(share_local1.tolist()),
+    source="sec. 2, Fig. 1: \"due to global influence of ReLU neurons I could not easily add or remove neurons "
+           "without causing large change\"",
+    cause="open: the local network's keys may have widened (trained centres and values) until they overlap as "
+          "much as ReLU half-lines")
+far_1d = far_change(local_1d, x1, without_local, full_local, scale_1d)
+nngeom.claim("L.2.remove.local-1d", "1-D: removing a local key moves nothing farther than epsilon + 5 tau from it "
+             "(share of such inputs that move)", ours=far_1d, check=nngeom.at_most(0.0), kind="check",
+             note="follows from the epsilon-softmax: there the key's weight is below e^-5 of the epsilon neuron's");
+
+# %% [markdown]
+# ## Adding one neuron to change a small region (1-D)
+#
+# Section 2.1 contrasts the two kinds of neuron when a small part of the function must change. We add a bump
+# $0.8\, e^{-((x - 1)/0.15)^2}$ to the target and give each trained network **one** new neuron placed at
+# $x_0 = 1$: for ReLU a kink at $x_0$ with output weight 0, for the local network a key at $x_0$ with the new
+# target value there. First only the new neuron learns (`add_steps` Adam steps, everything else frozen); then all
+# neurons are fine-tuned for `add_steps` more. We measure the error on the modified target over the domain and,
+# with the new neuron alone, how much the function moved outside the modified region $|x - x_0| > 0.45$.
+
+# %%
+x0 = 1.0
+y1_mod = y1 + 0.8 * torch.exp(-((x1 - x0) / 0.15) ** 2)
+outside = (x1[:, 0] - x0).abs() > 0.45
+with torch.no_grad():
+    before = {"ReLU": relu_1d(x1), "local": local_1d(x1)}
+grown = {"ReLU": with_new_relu(relu_1d, x0),
+         "local": with_new_key(local_1d, torch.tensor([[x0]]), y1_mod[(x1[:, 0] - x0).abs().argmin()][None])}
+add_rows = []
+nngeom.seed_everything(S.seed)
+for name, model in grown.items():
+    train_new_only(model, x1, y1_mod, S.add_steps, "relu" if name == "ReLU" else "local")
+    with torch.no_grad():
+        out_new = model(x1)
+    tuned = with_new_relu(relu_1d, x0) if name == "ReLU" else with_new_key(local_1d, torch.tensor([[x0]]), y1_mod[:1])
+    tuned.load_state_dict(model.state_dict())
+    for p in tuned.parameters():
+        p.requires_grad_(True)
+    fit_mse(tuned, x1, y1_mod, S.add_steps)
+    with torch.no_grad():
+        out_tuned = tuned(x1)
+    add_rows.append({"network": name,
+                     "MSE, new neuron alone": float(((out_new - y1_mod) ** 2).mean()),
+                     "MSE, after fine-tuning all": float(((out_tuned - y1_mod) ** 2).mean()),
+                     "change outside the region, new neuron alone": float(
+                         (out_new - before[name])[outside].abs().mean()),
+                     "curve new": out_new[:, 0], "curve tuned": out_tuned[:, 0]})
+adding = pd.DataFrame(add_rows).set_index("network")
+shown = adding.drop(columns=["curve new", "curve tuned"])
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+for ax, name in zip(axes, ("ReLU", "local")):
+    ax.plot(x1, y1_mod, color="grey", lw=3, alpha=0.5, label="modified target")
+    ax.plot(x1, before[name], "k:", label="before")
+    ax.plot(x1, adding.loc[name, "curve new"], label="new neuron alone")
+    ax.plot(x1, adding.loc[name, "curve tuned"], "--", label="after fine-tuning all")
+    ax.axvspan(x0 - 0.45, x0 + 0.45, color="C2", alpha=0.08)
+    ax.set_title(f"{name}: one added neuron")
+axes[0].legend(fontsize=8)
+fig.tight_layout()
+glue("s2-add-neuron", fig, display=False)
+plt.close(fig)
+shown.round(4)
+
+# %% [markdown]
+# ```{glue:figure} s2-add-neuron
+# :name: fig-s2-add-neuron
+#
+# Section 2.1 (no figure in the write-up): adding one neuron at $x_0 = 1$ to fit a local bump (shaded: the
+# modified region). Compare, for each network, the solid curve (only the new neuron learned) with the target
+# inside the shaded band and with the dotted curve outside it.
+# ```
+
+# %%
+nngeom.claim("L.2.1.add-local", "1-D: one added neuron trained alone fits a local modification of the target "
+             "better when it is a local neuron than when it is a ReLU (MSE on the modified target)",
+             paper="local neuron suitable to modify a small region", ours=float(shown.loc["local", "MSE, new neuron alone"]),
+             check=nngeom.less_than(float(shown.loc["ReLU", "MSE, new neuron alone"])),
+             source="sec. 2.1: \"a locally activating neuron (like RBF) do not effect regions far away from centers, "
+                    "making it suitable to modify a small region\"")
+nngeom.claim("L.2.1.add-outside", "1-D: the added neuron alone moves the function outside the modified region "
+             "less when it is local than when it is a ReLU (mean |change| outside)",
+             paper="no effect far from the centre", ours=float(shown.loc["local", "change outside the region, new neuron alone"]),
+             check=nngeom.less_than(float(shown.loc["ReLU", "change outside the region, new neuron alone"])),
+             source="sec. 2.1: \"the effect of neurons are global, and when trying to modify a small part, we can "
+                    "add new neurons\"")
+nngeom.claim("L.2.1.add-finetune", "1-D: for ReLU, fine-tuning the other neurons after the addition lowers the "
+             "error below what the new neuron alone reaches", paper="other neurons must adjust",
+             ours=float(shown.loc["ReLU", "MSE, after fine-tuning all"]),
+             check=nngeom.less_than(float(shown.loc["ReLU", "MSE, new neuron alone"])),
+             source="sec. 2.1: \"to fit a new neuron properly, other neurons must adjust as well (fine-tuning)\"");
 
 # %% [markdown]
 # ## Figure 2: a 2-D function and the neurons firing for one input
@@ -183,13 +365,28 @@ axes[1].set_ylim(-1, 1)
 axes[1].set_aspect("equal")
 axes[1].set_title(f"ReLU boundaries; {int((act > 0).sum())} of {S.hidden} neurons fire for x")
 fig.tight_layout()
-plt.show()
+glue("s2-relu-2d", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s2-relu-2d
+# :name: fig-s2-relu-2d
+#
+# Recomputes Figure 2 of the write-up. Top of the write-up's figure (here left): the fitted function; bottom
+# (here right): the boundary of every ReLU neuron, thick in proportion to its activation for the input $\times$.
+# Look at how many lines are thick, i.e. how many neurons take part in the output at one point.
+# ```
 
 # %% [markdown]
 # ## Removing one neuron: global versus local change (2-D)
+#
+# The same measurement on a grid of the square. In addition, section 2.1 singles out neurons with a **large
+# slope**: we split the ReLU neurons at the median of their slope $|w_i|\,\lVert u_i\rVert$ and compare how much
+# the mean squared error against the target function grows when a neuron of either half is removed.
 
 # %%
 scale_2d = y2.std().item()
+target_grid = torch.sin(3 * grid[:, :1]) * torch.cos(2 * grid[:, 1:])
 with torch.no_grad():
     full_relu2 = relu_2d(grid)
     without_relu2, _ = relu_without_each(relu_2d, grid)
@@ -198,7 +395,10 @@ with torch.no_grad():
 share_relu2 = affected_share(full_relu2, without_relu2, scale_2d)
 share_local2 = affected_share(full_local2, without_local2, scale_2d)
 share_2d = pd.DataFrame({"ReLU": share_relu2.numpy(), "local": share_local2.numpy()})
-print(share_2d.describe().loc[["mean", "min", "max"]].round(3))
+slope = (relu_2d[2].weight.detach()[0].abs() * relu_2d[0].weight.detach().norm(dim=1))
+mse_full = float(((full_relu2 - target_grid) ** 2).mean())
+degrade = ((without_relu2 - target_grid) ** 2).mean(0) - mse_full
+steep = slope >= slope.median()
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
 i_relu, i_local = int(share_relu2.argsort()[len(share_relu2) // 2]), int(share_local2.argsort()[len(share_local2) // 2])
@@ -210,23 +410,62 @@ for ax, change, title in ((axes[0], (without_relu2[:, i_relu] - full_relu2[:, 0]
     ax.set_aspect("equal")
 axes[1].scatter(*local_2d.centres.detach()[i_local], marker="x", c="cyan", s=80)
 fig.tight_layout()
-plt.show()
+glue("s2-remove-2d", fig, display=False)
+plt.close(fig)
+share_2d.describe().loc[["mean", "min", "max"]].round(3)
 
-nngeom.claim("L.2.remove.relu-1d", "1-D: removing a ReLU neuron changes the function over a large share "
-             "(at least a quarter) of the domain", paper="global change", ours=float(share_1d["ReLU"].mean()),
-             check=nngeom.at_least(0.25))
-nngeom.claim("L.2.remove.local-1d", "1-D: removing a local neuron changes a smaller share than removing a ReLU",
-             paper="local change", ours=float(share_1d["local"].mean()), check=nngeom.less_than("L.2.remove.relu-1d"))
-nngeom.claim("L.2.remove.relu-2d", "2-D: removing a ReLU neuron changes the function over a large share "
-             "(at least a quarter) of the domain", paper="global change", ours=float(share_2d["ReLU"].mean()),
-             check=nngeom.at_least(0.25))
-nngeom.claim("L.2.remove.local-2d", "2-D: removing a local neuron changes a smaller share than removing a ReLU",
-             paper="local change", ours=float(share_2d["local"].mean()), check=nngeom.less_than("L.2.remove.relu-2d"));
+# %% [markdown]
+# ```{glue:figure} s2-remove-2d
+# :name: fig-s2-remove-2d
+#
+# Section 2.1 (no figure in the write-up): the absolute change of the output when the median neuron (by affected
+# share) is removed, ReLU left, local right (its key: cyan cross). Look at whether the bright region is a
+# half-plane or a patch around the key.
+# ```
+
+# %%
+nngeom.claim("L.2.remove.relu-2d", "2-D: removing one ReLU neuron changes the function over a larger share of the "
+             "domain than removing one local neuron (per-neuron shares)", paper="global (ReLU) vs local change",
+             ours=share_relu2.tolist(), check=nngeom.mean_above(share_local2.tolist()),
+             source="sec. 2.1: \"the activation region of a neuron is highly superposed with others\"",
+             cause="open: the local network's keys may have widened until they overlap as much as ReLU half-planes")
+far_2d = far_change(local_2d, grid, without_local2, full_local2, scale_2d)
+nngeom.claim("L.2.remove.local-2d", "2-D: removing a local key moves nothing farther than epsilon + 5 tau from it "
+             "(share of such grid points that move)", ours=far_2d, check=nngeom.at_most(0.0), kind="check",
+             note="follows from the epsilon-softmax: there the key's weight is below e^-5 of the epsilon neuron's")
+nngeom.claim("L.2.remove.relu-slope", "2-D: removing a ReLU neuron of the steeper half raises the error against the "
+             "target more than removing one of the flatter half", paper="large slope: high degradation",
+             ours=degrade[steep].tolist(), check=nngeom.mean_above(degrade[~steep].tolist()),
+             source="sec. 2.1: \"removing neurons with large slope would highly degrade the whole function\"",
+             cause="scale: with few hidden neurons per half the one-sided test has little power");
+
+# %% [markdown]
+# ## Claims
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# Both networks fit the same data (mean squared errors printed above). The tables give, over the hidden neurons,
-# the share of the domain whose output moves by more than `threshold` times the target's standard deviation when
-# that one neuron is removed: for ReLU neurons it is the half-space on which they fire, for $\epsilon$-softmax keys
-# the neighbourhood where they win. The claims compare the means.
+# Both networks fit the same data (mean squared errors printed above). Removal is measured per neuron as the share
+# of the domain whose output moves by more than `threshold` times the target's standard deviation; addition as the
+# error on a locally modified target with one new neuron, alone and after fine-tuning all.
+
+# %%
+rows = {r["id"]: r for r in nngeom.book.ledger.current_rows()}  # this run's verdicts
+nngeom.reading(
+    f"Removing one neuron changed on average {share_1d['ReLU'].mean():.0%} (ReLU) against "
+    f"{share_1d['local'].mean():.0%} (local) of the 1-D domain and {share_2d['ReLU'].mean():.0%} against "
+    f"{share_2d['local'].mean():.0%} of the square: the ReLU-against-local comparison is "
+    f"**{rows['L.2.remove.relu-1d']['verdict']}** in 1-D and **{rows['L.2.remove.relu-2d']['verdict']}** in 2-D "
+    f"({rows['L.2.remove.relu-2d']['detail']}). Removing a steep ReLU neuron raised the error by "
+    f"{float(degrade[steep].mean()):.3g} on average against {float(degrade[~steep].mean()):.3g} for a flat one "
+    f"(**{rows['L.2.remove.relu-slope']['verdict']}**).\n\n"
+    f"With one added neuron trained alone the error on the modified target was "
+    f"{shown.loc['local', 'MSE, new neuron alone']:.4f} (local) against {shown.loc['ReLU', 'MSE, new neuron alone']:.4f} "
+    f"(ReLU), and the function moved by {shown.loc['local', 'change outside the region, new neuron alone']:.4f} "
+    f"against {shown.loc['ReLU', 'change outside the region, new neuron alone']:.4f} outside the modified region "
+    f"(**{rows['L.2.1.add-local']['verdict']}**, **{rows['L.2.1.add-outside']['verdict']}**). Fine-tuning all ReLU "
+    f"neurons brought the ReLU error to {shown.loc['ReLU', 'MSE, after fine-tuning all']:.4f} "
+    f"(**{rows['L.2.1.add-finetune']['verdict']}**).")

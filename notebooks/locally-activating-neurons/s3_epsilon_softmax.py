@@ -22,10 +22,14 @@
 # extra entry $-\epsilon$ in the softmax, the $\epsilon$ neuron, which wins wherever every centre is farther than
 # $\epsilon$. It then uses these neurons for a local residual MLP $Y = X + A V$ (Fig. 4), for local classification
 # neurons whose $\epsilon$ region rejects outliers (Fig. 5), for data-initialised dictionaries improved by noisy
-# selection, and on MNIST to reject random inputs and adversarial examples: "about 50% of adversarial examples"
-# rejected while "some of the inputs (~6%)" are rejected too.
+# selection, and on MNIST to reject random inputs and adversarial examples: "after tuning value of epsilon, I was
+# able to reject about 50% of adversarial examples. It also rejected some of the inputs (~6%)". It adds that
+# centres far from the data "can still predict classes well, however, it did not succeed in rejecting the
+# adversarial examples", and (sec. 4) that "repetitive local neuron addition and pruning" optimised the local
+# residual MLP, which the same author's *Metric as Transform* (sec. 3.3) contradicts: noisy search on the local
+# residual MLP "failed to get stable solution that was converging". Each of these is measured below.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 resolution = None      # grid points per axis of the firing maps
 taus = None            # temperatures of Fig. 3
@@ -43,16 +47,23 @@ n_attack = None
 attack_lrs = None      # strengths of the normalised-gradient attack
 fgsm_strengths = None  # strengths of FGSM (L-infinity, inputs in [-1, 1])
 x_rejected_target = None  # clean-rejection level at which the adversarial rejection is read
+search_spiral_rounds = None  # add / fine-tune / prune rounds of the local residual MLP on two spirals (sec. 4)
+search_spiral_steps = None   # Adam steps per round
 seed = None
 
-# %%
+# %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from myst_nb import glue
 from torch import nn
+from tqdm import TqdmWarning
 
-import nngeom
+warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
+import nngeom  # noqa: E402
 import nngeom.train
 from nngeom import attacks, centre_search, local, rejection, voronoi
 from nngeom.dictionary import DictionaryMLP, LocalClassifier, LocalResidualMLP, train_dictionary_classifier
@@ -62,20 +73,23 @@ PROFILES = {
     "smoke": {"resolution": 60, "taus": [0.1, 1.0], "epsilons": [0.6, 1.5], "n_spiral": 200, "spiral_epochs": 1,
               "classifier_epsilon": 0.35, "n_train": 600, "epochs": 1, "n_keys": 30, "search_rounds": 2,
               "n_search": 10, "n_test": 1000, "n_attack": 50, "attack_lrs": [10.0], "fgsm_strengths": [0.6],
-              "x_rejected_target": 0.06, "seed": 0},
+              "x_rejected_target": 0.06, "search_spiral_rounds": 3, "search_spiral_steps": 5, "seed": 0},
     "cpu": {"resolution": 200, "taus": [0.1, 0.3, 1.0], "epsilons": [0.6, 1.0, 1.5], "n_spiral": 600,
             "spiral_epochs": 40, "classifier_epsilon": 0.35, "n_train": 12000, "epochs": 3, "n_keys": 100,
             "search_rounds": 20, "n_search": 30, "n_test": 10000, "n_attack": 500, "attack_lrs": [3.0, 10.0, 20.0],
-            "fgsm_strengths": [0.2, 0.6], "x_rejected_target": 0.06, "seed": 0},
+            "fgsm_strengths": [0.2, 0.6], "x_rejected_target": 0.06, "search_spiral_rounds": 40,
+            "search_spiral_steps": 20, "seed": 0},
     "paper": {"resolution": 300, "taus": [0.1, 0.3, 1.0], "epsilons": [0.6, 1.0, 1.5], "n_spiral": 1000,
               "spiral_epochs": 100, "classifier_epsilon": 0.35, "n_train": 60000, "epochs": 30, "n_keys": 100,
               "search_rounds": 100, "n_search": 30, "n_test": 10000, "n_attack": 2000, "attack_lrs": [3.0, 10.0, 20.0],
-              "fgsm_strengths": [0.1, 0.2, 0.6], "x_rejected_target": 0.06, "seed": 0},
+              "fgsm_strengths": [0.1, 0.2, 0.6], "x_rejected_target": 0.06, "search_spiral_rounds": 200,
+              "search_spiral_steps": 50, "seed": 0},
 }
 BOUNDS = {"resolution": (10, None), "taus": (1e-6, None), "epsilons": (0, None), "n_spiral": (10, None),
           "spiral_epochs": (1, None), "classifier_epsilon": (0, None), "n_train": (100, 60000), "epochs": (1, None),
           "n_keys": (1, None), "search_rounds": (0, None), "n_search": (1, None), "n_test": (100, 10000), "n_attack": (10, 10000),
-          "attack_lrs": (0, None), "fgsm_strengths": (0, None), "x_rejected_target": (0, 1)}
+          "attack_lrs": (0, None), "fgsm_strengths": (0, None), "x_rejected_target": (0, 1),
+          "search_spiral_rounds": (0, None), "search_spiral_steps": (1, None)}
 S = nngeom.settings(PROFILES, globals(), section="locally-activating-neurons/s3_epsilon_softmax", bounds=BOUNDS)
 
 # %% [markdown]
@@ -111,11 +125,24 @@ for r, count in enumerate(rows_of):
         ax.scatter(centres_2d[:, 0], centres_2d[:, 1], c=colours[:6], edgecolors="white", marker="X", s=80)
         ax.set_title(title, fontsize=9)
 fig.tight_layout()
-plt.show()
+glue("s3-firing-regions", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s3-firing-regions
+# :name: fig-s3-firing-regions
+#
+# Recomputes Figure 3 of the write-up: top row plain softmax ($\epsilon = -\infty$ in the write-up's words),
+# middle row with the $\epsilon$ neuron, bottom row with $\epsilon$ varied. Look at the outer centres in the top
+# row: whether their colour reaches the edge of the plane, and whether black (the $\epsilon$ neuron) takes over
+# there in the rows below.
+# ```
 
 # %% [markdown]
 # How much of the plane does a centre claim *far from itself*? We measure the share of the grid where the winning
-# neuron is a centre more than 1.5 away from the point and fires above 0.5.
+# neuron is a centre more than 1.5 away from the point and fires above 0.5. With the $\epsilon$ neuron a centre
+# can only win within $\epsilon$ of itself, so for $\epsilon < 1.5$ that share is zero by construction (a check);
+# the document's claim is the comparison: plain softmax fires far away, the $\epsilon$-softmax does not.
 
 # %%
 def far_firing(act):
@@ -127,12 +154,17 @@ def far_firing(act):
 
 far = pd.DataFrame({"tau": S.taus, "softmax": [far_firing(local.softmax_similarity(d_grid, t)) for t in S.taus],
                     f"eps-softmax (eps={eps_mid})": [far_firing(local.epsilon_softmax(d_grid, eps_mid, t)) for t in S.taus]})
-print(far.round(4).to_string(index=False))
-nngeom.claim("L.3.far.softmax", "Softmax neurons fire strongly far from their centres at some temperature (share of the grid)",
+nngeom.claim("L.3.far.epsilon", f"With the epsilon neuron (eps = {eps_mid:g} < 1.5) no centre fires more than 1.5 "
+             "from itself (share of the grid)", paper="local activation (Fig. 3 mid)", ours=float(far.iloc[:, 2].max()),
+             check=nngeom.at_most(0.0), kind="check",
+             note="a centre wins only where its distance is below epsilon, so beyond epsilon it cannot win")
+far_softmax_row = nngeom.claim("L.3.far.softmax", "Plain softmax neurons fire strongly far from their centres at some temperature, "
+             "where the epsilon-softmax does not (largest far-firing share over temperatures)",
              paper="fires far away under certain temperatures (Fig. 3 top)", ours=float(far["softmax"].max()),
-             check=nngeom.at_least(0.2))
-nngeom.claim("L.3.far.epsilon", "With the epsilon neuron no centre fires far from itself",
-             paper="local activation (Fig. 3 mid)", ours=float(far.iloc[:, 2].max()), check=nngeom.at_most(0.0));
+             check=nngeom.greater_than("L.3.far.epsilon"),
+             source="sec. 3, Fig. 3: \"neurons can produce high activation in region very far away from the reference "
+                    "centers (W) under certain condition of temperature\"")
+far.round(4)
 
 # %% [markdown]
 # ## Figure 4: local residual MLP on two spirals
@@ -165,10 +197,25 @@ axes[1].set_title(f"output space (linear head accuracy {res_hist.test_accuracy[-
 for ax in axes:
     ax.set_aspect("equal")
 fig.tight_layout()
-plt.show()
-nngeom.claim("L.3.residual-spirals", "Local residual MLP shifts two spirals until a line separates them",
-             paper="linearly separable after the residual (Fig. 4)", ours=res_hist.test_accuracy[-1],
-             check=nngeom.at_least(0.95));
+glue("s3-residual-spirals", fig, display=False)
+plt.close(fig)
+residual_row = nngeom.claim(
+    "L.3.residual-spirals", "Local residual MLP shifts two spirals until a line separates them (test accuracy of "
+    "the linear head)", paper="linearly separable after the residual (Fig. 4)", ours=res_hist.test_accuracy[-1],
+    check=nngeom.at_least(0.95),
+    source="sec. 3, Fig. 4: \"After the residual stream, the samples are shifted so that they are linearly separable\"",
+    note="'linearly separable' read as at least 95 % test accuracy of the linear head: the spirals carry noise 0.02 "
+         "and the test set is a fresh draw, so exact separation of the test set is not required",
+    cause=f"scale: spiral_epochs = {S.spiral_epochs} of training")
+
+# %% [markdown]
+# ```{glue:figure} s3-residual-spirals
+# :name: fig-s3-residual-spirals
+#
+# Recomputes Figure 4 of the write-up: top of the write-up's figure (here left) the input space with the centres
+# and their shift vectors, bottom (here right) the test points after $Y = X + AV$. Look at whether the two colours
+# on the right can be split by one straight line.
+# ```
 
 # %% [markdown]
 # ## Figure 5: local classification neurons reject outliers
@@ -195,7 +242,6 @@ test_pred, out_pred = clf.predict(xs_test), clf.predict(outliers)
 kept = test_pred >= 0
 clf_stats = {"test accuracy on accepted": float((test_pred[kept] == ys_test[kept]).float().mean()),
              "test rejected": float((~kept).float().mean()), "outliers rejected": float((out_pred < 0).float().mean())}
-print(clf_stats)
 cgrid, cxx, cyy = voronoi.grid_2d(3.0, S.resolution)
 with torch.no_grad():
     scores = clf.class_scores(cgrid)
@@ -205,11 +251,29 @@ ax.imshow(local.firing_map(scores, S.resolution, np.array([[0.2, 0.4, 0.9], [0.9
 ax.scatter(*xs.T, c=ys, cmap="coolwarm", s=4, alpha=0.5)
 ax.scatter(*clf.centres.detach().T, c="white", marker="X", s=40)
 ax.set_title("class regions; black: epsilon neuron (rejected)")
-plt.show()
-nngeom.claim("L.3.classifier-outliers", "Local classification neurons reject outliers via the epsilon region",
-             paper="epsilon region rejects outliers (Fig. 5)", ours=clf_stats["outliers rejected"], check=nngeom.at_least(0.95))
-nngeom.claim("L.3.classifier-test-kept", "... while keeping the test points of the data",
-             paper="data classified", ours=clf_stats["test rejected"], check=nngeom.at_most(0.1));
+glue("s3-local-classifier", fig, display=False)
+plt.close(fig)
+nngeom.claim("L.3.classifier-outliers", "Local classification neurons reject outliers via the epsilon region "
+             f"(share of {len(outliers)} outliers rejected)", paper="epsilon region rejects outliers (Fig. 5)",
+             ours=clf_stats["outliers rejected"], check=nngeom.at_least(0.95),
+             source="sec. 3, Fig. 5: \"The region of epsilon can also be used to reject outliers\"",
+             note="the write-up gives no number; 'reject outliers' read as nearly all (95 %) of points at least 0.5 "
+                  "from the data, with epsilon = classifier_epsilon fixed before training")
+nngeom.claim("L.3.classifier-test-kept", "... while keeping the test points of the data (share rejected)",
+             paper="data classified", ours=clf_stats["test rejected"], check=nngeom.at_most(0.1),
+             source="sec. 3, Fig. 5: \"we can create local classification neuron\" (class regions cover the data)",
+             note="the write-up gives no number; at most 10 % of test points lost to the epsilon region, so that the "
+                  "rejection of outliers is not bought by rejecting the data");
+pd.Series(clf_stats).round(4).to_frame("value")
+
+# %% [markdown]
+# ```{glue:figure} s3-local-classifier
+# :name: fig-s3-local-classifier
+#
+# Recomputes Figure 5 of the write-up: class regions of local classification neurons (blue, red) and the region of
+# the $\epsilon$ neuron (black). Look at whether black surrounds the spirals closely, so that points away from the
+# data fall into it.
+# ```
 
 # %% [markdown]
 # ## Data initialisation and noisy selection on MNIST
@@ -217,100 +281,307 @@ nngeom.claim("L.3.classifier-test-kept", "... while keeping the test points of t
 # A dictionary with `n_keys` keys copied from training images and one-hot values classifies without training;
 # noisy selection then adds `n_search` random training images as keys and removes the `n_search` keys whose
 # removal raises the training loss least, repeatedly, without backpropagation. Inputs are scaled to $[-1, 1]$;
-# the search uses the softmax similarity with $\tau = 1$.
+# the search uses the softmax similarity with $\tau = 1$. The comparison for "very good accuracy" is a random
+# initialisation of the same size: `n_keys` random keys drawn per pixel from a normal distribution with the training
+# images' mean and standard deviation (clipped to $[-1, 1]$), each valued with the majority label of the training
+# images nearest to it (so only the keys' origin differs: random in the data's range, not data points). Accuracies are compared with a
+# margin of the 95 % binomial half-width for the difference of two accuracies on the `n_test` test images.
 
 # %%
 x_train, y_train = nngeom.data.load_subset("mnist", "train", S.n_train, seed=S.seed, flatten=True, normalize="symmetric")
 x_test, y_test = nngeom.data.load_subset("mnist", "test", S.n_test, seed=S.seed, flatten=True, normalize="symmetric")
 pick = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(S.seed))[:S.n_keys]
 searched = DictionaryMLP.from_data(x_train[pick], y_train[pick], 10, similarity="softmax", tau=1.0).eval()
+
+
+def accuracy_margin(p, n):
+    """95 % half-width of the difference of two accuracies near ``p``, each on ``n`` images (binomial)."""
+    return float(1.96 * np.sqrt(2 * p * (1 - p) / n))
+
+
+noise_g = torch.Generator().manual_seed(S.seed)
+random_keys = (x_train.mean(0) + x_train.std(0) * torch.randn(S.n_keys, 784, generator=noise_g)).clamp(-1, 1)
+nearest = torch.cdist(x_train, random_keys).argmin(1)
+majority = torch.stack([torch.bincount(y_train[nearest == i], minlength=10).argmax() for i in range(S.n_keys)])
+random_dict = DictionaryMLP.from_data(random_keys, majority, 10, similarity="softmax", tau=1.0).eval()
+with torch.no_grad():
+    random_init_acc = float((random_dict(x_test).argmax(1) == y_test).float().mean())
 search = centre_search.noisy_centre_search(searched, x_train, y_train, n_search=S.n_search, rounds=S.search_rounds,
                                            n_classes=10, test=(x_test, y_test), seed=S.seed, progress=False)
 fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(np.array(search.test_accuracy) * 100, marker=".")
+ax.plot(np.array(search.test_accuracy) * 100, marker=".", label="data-initialised, noisy selection")
+ax.axhline(random_init_acc * 100, color="grey", ls=":", label="random keys, majority-label values")
 ax.set_xlabel("search round")
 ax.set_ylabel("MNIST test accuracy (%)")
-plt.show()
-print(f"data-initialised: {search.test_accuracy[0]:.4f}; after {S.search_rounds} rounds of noisy selection: "
-      f"{search.test_accuracy[-1]:.4f}")
-nngeom.claim("L.3.data-init", f"Selecting {S.n_keys} keys and values from the data gives good accuracy without training",
-             paper="very good accuracy", ours=search.test_accuracy[0], check=nngeom.at_least(0.6))
-nngeom.claim("L.3.noisy-selection", "Noisy selection improves on data initialisation",
-             paper="better with noisy selection", ours=search.test_accuracy[-1],
-             check=nngeom.at_least(search.test_accuracy[0] + 0.01));
+ax.legend(fontsize=8)
+glue("s3-noisy-selection", fig, display=False)
+plt.close(fig)
+init_margin = accuracy_margin(search.test_accuracy[0], len(x_test))
+data_init_row = nngeom.claim(
+    "L.3.data-init", f"Selecting {S.n_keys} keys and values from the data classifies better than {S.n_keys} random keys "
+    "with fitted values, without training (MNIST test accuracy)", paper="very good accuracy",
+    ours=search.test_accuracy[0], check=nngeom.greater_than(random_init_acc, margin=init_margin),
+    source="sec. 3, Initialization with data points: \"I was able to get very good accuracy just by selecting the "
+           "weights and values from the dataset\"",
+    note=f"margin {init_margin:.4f}: 95 % binomial half-width for two accuracies on {len(x_test)} test images")
+search_margin = accuracy_margin(search.test_accuracy[-1], len(x_test))
+search_row = nngeom.claim(
+    "L.3.noisy-selection", "Noisy selection improves on data initialisation (MNIST test accuracy after the search)",
+    paper="better with noisy selection", ours=search.test_accuracy[-1],
+    check=nngeom.greater_than(search.test_accuracy[0], margin=search_margin),
+    source="sec. 3, Initialization with data points: \"and better with noisy selection\"",
+    note=f"margin {search_margin:.4f}: 95 % binomial half-width for two accuracies on {len(x_test)} test images",
+    cause=f"scale: search_rounds = {S.search_rounds} rounds on {S.n_train} training images")
+
+# %% [markdown]
+# ```{glue:figure} s3-noisy-selection
+# :name: fig-s3-noisy-selection
+#
+# Section 3, "Initialization with data points" (no figure in the write-up): MNIST test accuracy of the
+# data-selected dictionary before (round 0) and during noisy selection, beside the random initialisation of the
+# same size (dotted). Look at the gap to the dotted line at round 0 and at the trend over rounds.
+# ```
 
 # %% [markdown]
 # ## MNIST: rejecting random inputs and adversarial examples
 #
 # An $\epsilon$-softmax dictionary MLP (eq. 3) with `n_keys` data-initialised keys and one-hot values, trained
 # with cross-entropy (keys at 1/100 of the values' learning rate, so that they stay close to data; $\epsilon$
-# tracked as a moving average of the mean distance). Adversarial examples come from the normalised-gradient attack
-# $x + \mathrm{lr}\, g/\lVert g\rVert$ at several strengths, made once against the trained model; then
-# $\epsilon$ is swept. The write-up reports the share of adversarial examples rejected at a tuned $\epsilon$ that
-# also rejects about 6% of clean inputs; we read our sweep at the largest $\epsilon$ whose clean rejection is
-# at least that level. FGSM (foolbox, $L_\infty$, bounds $[-1, 1]$) is run beside the normalised attack.
+# tracked as a moving average of the mean distance).
+#
+# **The judged attack, fixed before looking at any rejection.** The write-up names neither attack nor strength.
+# Its follow-up by the same author (*Metric as Transform*, sec. 3.2) introduces for this very experiment the
+# normalised-gradient attack $x + \mathrm{lr}\, g/\lVert g\rVert$, because fixed-size attacks "were unsuccessful
+# due to small magnitude". We judge that attack at the **smallest strength in `attack_lrs` that fools at least half
+# of the clean test images** (before any rejection): an adversarial example has to fool the model, and the weakest
+# such attack keeps the examples nearest the data, the hardest case for the $\epsilon$ neuron (the largest strength
+# if none reaches half). The rule looks only at the attack's success, never at a rejection rate. $\epsilon$ is then
+# set where the write-up reads it: the largest $\epsilon$ at which at least `x_rejected_target` (~6 %) of the clean
+# images are rejected. Every other attack (the other strengths, FGSM with foolbox, $L_\infty$ in $[-1, 1]$) is
+# reported in the table, not judged.
 
 # %%
 model, history = trained_dictionary("mnist", S.n_train, S.n_test, n_centres=S.n_keys, init="data",
                                     centre_lr_scale=0.01, epochs=S.epochs, tau=1.0, seed=S.seed)
 learned = model.norm.epsilon.item()
-print(f"test accuracy {history['test_accuracy'][-1]:.4f}, learned epsilon {learned:.3f}")
-
 noise = nngeom.toys.noise_images(1000, (784,), kind="uniform", scale=2.0, seed=S.seed) - 1.0
 noise_rejected = model.rejects(noise).float().mean().item()
-print(f"uniform noise rejected at the learned epsilon: {noise_rejected:.3f}")
-nngeom.claim("L.3.mnist-random-rejected", "Random inputs are rejected by checking whether the epsilon neuron fires most",
-             paper="rejected easily", ours=noise_rejected, check=nngeom.at_least(0.99))
+nngeom.claim("L.3.mnist-random-rejected", "Random inputs are rejected by checking whether the epsilon neuron fires "
+             "most (share of 1000 uniform-noise images, at the learned epsilon)", paper="rejected easily",
+             ours=noise_rejected, check=nngeom.at_least(0.99),
+             source="sec. 3, Experiment on MNIST: \"I tried to reject random samples. I was able to do it easily by "
+                    "checking if the epsilon neuron was firing\"",
+             note="'easily' read as (nearly) all: at least 99 % of 1000 noise images");
 
+# %%
 x_att, y_att = nngeom.data.load_subset("mnist", "test", S.n_attack, seed=S.seed + 1, flatten=True, normalize="symmetric")
 ratios = np.linspace(0.2, 1.6, 281)
-rows, curves = [], {}
 runs = [("normalised", lr) for lr in S.attack_lrs] + [("FGSM", e) for e in S.fgsm_strengths]
-for name, strength in runs:
-    if name == "normalised":
-        adv = attacks.normalised_gradient_attack(model, x_att, y_att, lr=strength, bounds=(-1, 1))
-    else:
-        adv = attacks.foolbox_attack(model, x_att, y_att, name, strength, bounds=(-1, 1))
-    ev = rejection.evaluate(model, x_att, adv, y_att)
-    curve = rejection.sweep(ev, ratios * learned)
-    curves[(name, strength)] = curve
-    ok = np.nonzero(curve["x_rejected"] >= S.x_rejected_target)[0]
-    at = ok[-1] if len(ok) else 0
-    b = rejection.best(curve)
-    rows.append({"attack": name, "strength": strength, "fooled without rejection": float(ev.adv_wrong.float().mean()),
-                 "eps / learned": ratios[at], "x_rejected": curve["x_rejected"][at], "rejected": curve["rejected"][at],
-                 "failed": curve["failed"][at], "best measure": b["measure"], "best eps / learned": b["epsilon"] / learned})
-table = pd.DataFrame(rows)
+
+
+def clean_rejection_epsilon(ev, target):
+    """The largest epsilon at which at least ``target`` of the clean inputs are rejected (min distance > epsilon)."""
+    k = max(1, int(np.ceil(target * len(ev.clean_min))))
+    kth = torch.sort(ev.clean_min, descending=True).values[k - 1]
+    return float(torch.nextafter(kth, torch.tensor(-np.inf, dtype=kth.dtype)))
+
+
+def attack_all(model, which):
+    """The attacks ``which`` against ``model``: a table, the epsilon sweeps and the per-example rejections."""
+    learned = model.norm.epsilon.item()
+    rows, curves, rejected = [], {}, {}
+    for name, strength in which:
+        if name == "normalised":
+            adv = attacks.normalised_gradient_attack(model, x_att, y_att, lr=strength, bounds=(-1, 1))
+        else:
+            adv = attacks.foolbox_attack(model, x_att, y_att, name, strength, bounds=(-1, 1))
+        ev = rejection.evaluate(model, x_att, adv, y_att)
+        eps = clean_rejection_epsilon(ev, S.x_rejected_target)
+        at = rejection.metrics_at(ev, eps)
+        curves[(name, strength)] = rejection.sweep(ev, ratios * learned)
+        rejected[(name, strength)] = (ev.adv_min > eps).float().tolist()
+        b = rejection.best(curves[(name, strength)])
+        rows.append({"attack": name, "strength": strength, "fooled without rejection": float(ev.adv_wrong.float().mean()),
+                     "eps / learned": eps / learned, "x_rejected": at["x_rejected"], "rejected": at["rejected"],
+                     "failed": at["failed"], "best measure": b["measure"], "best eps / learned": b["epsilon"] / learned})
+    table = pd.DataFrame(rows)
+    normal = table[table.attack == "normalised"]
+    strong = normal[normal["fooled without rejection"] >= 0.5]
+    judged = strong.index[0] if len(strong) else normal.index[-1]
+    table["judged"] = table.index == judged
+    return table, curves, rejected, (table.loc[judged, "attack"], table.loc[judged, "strength"])
+
+
+table, curves, adv_rejected, judged = attack_all(model, runs)
 fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.5), squeeze=False, sharey=True)
 for ax, ((name, strength), curve) in zip(axes[0], curves.items()):
     for metric in ("x_rejected", "rejected", "failed", "measure"):
         ax.plot(ratios, curve[metric], label=metric)
     ax.axhline(S.x_rejected_target, color="grey", ls=":")
-    ax.set_title(f"{name}, {strength:g}", fontsize=10)
+    ax.set_title(f"{name}, {strength:g}" + (" (judged)" if (name, strength) == judged else ""), fontsize=10)
     ax.set_xlabel("epsilon / learned epsilon")
 axes[0, 0].legend()
 fig.tight_layout()
-plt.show()
+glue("s3-adversarial-sweep", fig, display=False)
+plt.close(fig)
+print(f"test accuracy {history['test_accuracy'][-1]:.4f}, learned epsilon {learned:.3f}; uniform noise rejected at "
+      f"the learned epsilon: {noise_rejected:.3f}")
 table.round(3)
 
+# %% [markdown]
+# ```{glue:figure} s3-adversarial-sweep
+# :name: fig-s3-adversarial-sweep
+#
+# Section 3, "Experiment on MNIST" (no figure in the write-up; the follow-up's Figs. 15-16 have this layout): for
+# every attack, the share of clean images rejected (x_rejected), of adversarial examples rejected, of successful
+# unrejected attacks (failed) and their sum (measure) as $\epsilon$ varies; dotted: the ~6 % clean-rejection level
+# at which the write-up reads its result. Look at the rejected curve where x_rejected crosses the dotted line, in
+# the panel marked judged.
+# ```
+
 # %%
-fgsm = table[table.attack == "FGSM"].iloc[-1]
-nngeom.claim("L.3.mnist-adv-rejected", f"Share of adversarial examples rejected where ~{S.x_rejected_target:.0%} of "
-             f"clean inputs are rejected (FGSM, {fgsm['strength']:g} on [-1, 1])",
-             paper=0.5, ours=float(fgsm["rejected"]), check=nngeom.within(0.15),
-             note=f"clean rejected there: {fgsm['x_rejected']:.3f}; the write-up names neither attack nor strength")
-nngeom.claim("L.3.mnist-adv-rejected-any", "Some attack reaches about half of adversarial examples rejected "
-             f"at ~{S.x_rejected_target:.0%} clean rejection (best over attacks and strengths)", paper=0.5,
-             ours=float(table["rejected"].max()), check=nngeom.at_least(0.35))
-nngeom.claim("L.3.mnist-adv-rejected-normalised", "The same for the normalised-gradient attack (best over strengths)",
-             paper=0.5, ours=float(table[table.attack == "normalised"]["rejected"].max()), check=nngeom.at_least(0.35));
+judged_row = table[table.judged].iloc[0]
+adv_row = nngeom.claim(
+    "L.3.mnist-adv-rejected", f"Share of adversarial examples rejected where ~{S.x_rejected_target:.0%} of clean "
+    f"inputs are rejected (normalised-gradient attack, lr = {judged_row['strength']:g}, chosen by the stated rule)",
+    paper=0.5, ours=float(judged_row["rejected"]), check=nngeom.rate_consistent(len(x_att)),
+    source="sec. 3, Experiment on MNIST: \"I was able to reject about 50% of adversarial examples. It also rejected "
+           "some of the inputs (~6%)\"",
+    note=f"clean rejected there: {judged_row['x_rejected']:.3f}; attack and strength fixed by the rule above, "
+         "since the write-up names neither",
+    cause="reconstruction: the write-up names neither the attack nor its strength; the result depends on both "
+          "(see the table)")
+
+# %% [markdown]
+# ## Centres far from the data: classify, but do not reject
+#
+# The write-up: "if the minimum distance between centers and data points is large, the MLP can still predict
+# classes well, however, it did not succeed in rejecting the adversarial examples". We train a second dictionary
+# whose keys start far from the data, uniform in $[-1, 1]^{784}$ (`init="random"`), and learn at the values' rate
+# (×1), otherwise as above, and attack it with the same rule (normalised-gradient attacks only). "Classify well" is compared with the data-centred
+# model (at most the 95 % binomial margin below it); "do not reject" with the data-centred model's rejection of its
+# own judged attack, per adversarial example (one-sided Welch test on the 0/1 outcomes).
+
+# %%
+far_model, far_history = trained_dictionary("mnist", S.n_train, S.n_test, n_centres=S.n_keys, init="random",
+                                            centre_lr_scale=1.0, epochs=S.epochs, tau=1.0, seed=S.seed)
+far_table, _, far_rejected, far_judged = attack_all(far_model, [r for r in runs if r[0] == "normalised"])
+with torch.no_grad():
+    gap = {"data-centred": float(torch.cdist(model.centres, x_train).min(1).values.median()),
+           "far": float(torch.cdist(far_model.centres, x_train).min(1).values.median())}
+far_summary = pd.DataFrame({
+    "median distance key - nearest training image": gap,
+    "test accuracy": {"data-centred": history["test_accuracy"][-1], "far": far_history["test_accuracy"][-1]},
+    "judged attack strength": {"data-centred": judged[1], "far": far_judged[1]},
+    "adversarial rejected at ~6 % clean": {"data-centred": float(judged_row["rejected"]),
+                                           "far": float(far_table[far_table.judged].iloc[0]["rejected"])}})
+acc_margin = accuracy_margin(history["test_accuracy"][-1], S.n_test)
+far_acc_row = nngeom.claim(
+    "L.3.far-centres.classify", "Keys far from the data still classify well: test accuracy no lower than the "
+    "data-centred model's by more than the 95 % binomial margin", paper="can still predict classes well",
+    ours=far_history["test_accuracy"][-1], check=nngeom.greater_than(history["test_accuracy"][-1], margin=-acc_margin),
+    source="sec. 3: \"the MLP can still predict classes well\"",
+    note=f"margin {acc_margin:.4f}: 95 % binomial half-width for two accuracies on {S.n_test} test images",
+    cause=f"scale: epochs = {S.epochs}; keys starting far from the data need more training to reach the data")
+far_rej_row = nngeom.claim(
+    "L.3.far-centres.no-reject", "Keys far from the data reject fewer adversarial examples than data-centred keys "
+    f"(per example, each model's judged attack, ~{S.x_rejected_target:.0%} clean rejection)",
+    paper="did not succeed in rejecting", ours=far_rejected[far_judged],
+    check=nngeom.mean_below(adv_rejected[judged]),
+    source="sec. 3: \"however, it did not succeed in rejecting the adversarial examples\"")
+far_summary.round(3)
+
+# %% [markdown]
+# ## Section 4: adding and pruning local neurons of the local residual MLP
+#
+# Section 4: "I was also able to use repetitive local neuron addition and pruning to optimize the 2 layer
+# local-MLP and local residual-MLP on 2D classification". The follow-up (*Metric as Transform*, sec. 3.3) reports
+# the opposite for the local residual MLP. A small run of the follow-up's own spiral protocol: 20 residual units
+# initialised at random training points with zero shifts and a linear head; each round adds one random training
+# point as a unit (zero shift), fine-tunes everything for `search_spiral_steps` Adam steps (learning rate
+# $10^{-2}$) and removes the unit whose removal raises the loss least. We call the search converging when the
+# mean test accuracy over the last quarter of the rounds exceeds the accuracy after the first round by more than
+# the 95 % binomial margin.
+
+# %%
+nngeom.seed_everything(S.seed)
+res_search = LocalResidualMLP(2, 20, tau=0.3, epsilon="ema")
+start = torch.randperm(len(xs), generator=torch.Generator().manual_seed(S.seed))[:20]
+res_search.set_centres(xs[start], torch.zeros(20, 2))
+search_head = nn.Linear(2, 2)
+res_search_hist = centre_search.noisy_centre_search(
+    res_search, xs, ys, n_search=1, rounds=S.search_spiral_rounds, head=search_head,
+    new_values=lambda x, y: torch.zeros_like(x), fine_tune_steps=S.search_spiral_steps, lr=1e-2, batch_size=64,
+    score_samples=600, test=(xs_test, ys_test), seed=S.seed, progress=False)
+accs = np.array(res_search_hist.test_accuracy)
+tail = accs[-max(1, S.search_spiral_rounds // 4):]
+first_round = accs[min(1, len(accs) - 1)]
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+axes[0].plot(accs * 100, marker=".")
+axes[0].set_xlabel("search round")
+axes[0].set_ylabel("test accuracy (%)")
+axes[1].plot(res_search_hist.loss, marker=".", color="C1")
+axes[1].set_xlabel("search round")
+axes[1].set_ylabel("training loss")
+fig.tight_layout()
+glue("s3-residual-search", fig, display=False)
+plt.close(fig)
+tail_margin = accuracy_margin(first_round, len(xs_test))
+res_search_row = nngeom.claim(
+    "L.4.residual-search", "Repeated addition, fine-tuning and pruning of one unit converges for the local residual "
+    "MLP on two spirals (mean test accuracy over the last quarter of rounds, against the first round)",
+    paper="optimised (this write-up); 'failed to get stable solution' (Metric as Transform, sec. 3.3)",
+    ours=float(tail.mean()), check=nngeom.greater_than(float(first_round), margin=tail_margin),
+    source="sec. 4: \"I was also able to use repetitive local neuron addition and pruning to optimize the 2 layer "
+           "local-MLP and local residual-MLP\"",
+    note=f"margin {tail_margin:.4f}: 95 % binomial half-width for two accuracies on {len(xs_test)} test points; "
+         "Metric as Transform sec. 3.3 states the opposite for the same model",
+    cause="disagreement: the same author's later paper reports that this search did not converge")
+
+# %% [markdown]
+# ```{glue:figure} s3-residual-search
+# :name: fig-s3-residual-search
+#
+# Section 4 (no figure in either document): test accuracy (left) and training loss (right) of the local residual
+# MLP during add / fine-tune / prune rounds on two spirals. Look at whether the curves settle or keep jumping in
+# the later rounds.
+# ```
+
+# %% [markdown]
+# ## Claims
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# The firing maps and the far-firing shares show the defect of softmax neurons and its removal by the $\epsilon$
-# neuron; the residual MLP and the local classifier reproduce Figures 4 and 5 with measured accuracy and outlier
-# rejection. On MNIST the table gives, for each attack strength, the clean and adversarial rejection at the
-# $\epsilon$ where about 6% of clean inputs are rejected. The write-up states neither the attack nor its strength,
-# so we report one $L_2$ attack (normalised gradient) and one $L_\infty$ attack (FGSM) at several strengths; the
-# claims record our numbers beside the write-up's "about half".
+# The firing maps and the far-firing shares compare softmax and $\epsilon$-softmax neurons; the residual MLP and
+# the local classifier recompute Figures 4 and 5 with measured accuracy and outlier rejection. On MNIST the judged
+# adversarial claim uses one attack and strength fixed by the rule stated above and reads the rejection where about
+# 6 % of clean images are rejected; its tolerance is the binomial 95 % interval over the adversarial examples. The
+# table reports every other attack without judging it.
+
+# %%
+nngeom.reading(
+    f"Plain softmax lets a centre fire far from itself on up to {far['softmax'].max():.0%} of the plane "
+    f"(**{far_softmax_row['verdict']}** against the $\\epsilon$-softmax's "
+    f"{far.iloc[:, 2].max():.0%}). The local residual MLP's linear head reaches {res_hist.test_accuracy[-1]:.3f} "
+    f"test accuracy (**{residual_row['verdict']}**); the local classifier rejects "
+    f"{clf_stats['outliers rejected']:.1%} of outliers and {clf_stats['test rejected']:.1%} of test points.\n\n"
+    f"On MNIST, {S.n_keys} data-selected keys give {search.test_accuracy[0]:.3f} test accuracy against "
+    f"{random_init_acc:.3f} for random keys (**{data_init_row['verdict']}**), and noisy selection moves it to "
+    f"{search.test_accuracy[-1]:.3f} (**{search_row['verdict']}**). Uniform noise is rejected at "
+    f"{noise_rejected:.1%}. The judged attack (normalised gradient, lr = {judged_row['strength']:g}, fooling "
+    f"{judged_row['fooled without rejection']:.0%} of the images) has {judged_row['rejected']:.1%} of its adversarial "
+    f"examples rejected where {judged_row['x_rejected']:.1%} of clean images are, against the write-up's about 50 % "
+    f"at ~6 %: **{adv_row['verdict']}** ({adv_row['detail']}). Over all attacks in the table the rejected share "
+    f"at that level ranges from {table['rejected'].min():.1%} to {table['rejected'].max():.1%}.\n\n"
+    f"Keys started far from the data (median distance to the nearest training image {gap['far']:.1f} against "
+    f"{gap['data-centred']:.1f}) reach {far_history['test_accuracy'][-1]:.3f} test accuracy "
+    f"(**{far_acc_row['verdict']}**) and reject {far_summary.loc['far', 'adversarial rejected at ~6 % clean']:.1%} "
+    f"of their adversarial examples (**{far_rej_row['verdict']}** for 'do not reject').\n\n"
+    f"The add / fine-tune / prune search on the local residual MLP goes from {first_round:.3f} after one round to a "
+    f"mean of {tail.mean():.3f} (spread {tail.std():.3f}) over the last quarter of its {S.search_spiral_rounds} "
+    f"rounds: **{res_search_row['verdict']}** for this write-up's 'optimize', i.e. our run "
+    f"{'supports this write-up against' if res_search_row['passed'] else 'sides with'} Metric as Transform sec. 3.3.")
