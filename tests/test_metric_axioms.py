@@ -25,6 +25,15 @@ def test_angle_metric_on_sphere_pseudometric_in_space():
     assert ma.classify(ma.check_axioms(ma.cosine_distance, ma.sphere_sampler(3), n=1000, rays=False)) == "semimetric"
 
 
+def test_stereographic_angle_is_a_metric_on_euclidean_space():
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([[1.0, 0.0], [-1.0, 0.0]], dtype=torch.float64)
+    # istereo(0) is the south pole, istereo(+-e1) lie on the equator: angles pi/2 and pi.
+    torch.testing.assert_close(ma.stereographic_angle(x, y), torch.tensor([torch.pi / 2, torch.pi],
+                                                                         dtype=torch.float64))
+    assert ma.classify(ma.check_axioms(ma.stereographic_angle, ma.gaussian_sampler(3), n=1000)) == "metric"
+
+
 @pytest.mark.parametrize("family,expected", [
     (ma.piecewise_l1(), "semimetric"),
     (ma.general_convex(2), "premetric"),

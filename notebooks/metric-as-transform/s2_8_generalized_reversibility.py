@@ -17,15 +17,17 @@
 # # 2.8 Reversibility of generalized metrics
 #
 # *Metric as Transform*, section 2.8, Figures 8 and 9. A general convex or invex function of $x - c$ has contours
-# of changing shape, and contours of different centres can meet in many points. The document therefore restricts
+# of changing shape, and contours of different centres can meet in many points: "the intersection of different
+# contours of general convex function may not be unique". The document therefore restricts
 # to distances whose contours all have **one shape**, scaled about the centre:
 # $d(x, c) = g(x - c)$ with $g$ the gauge of a body $\{\rho \le r(\theta)\}$, so that
 # $d(x, c) = \lVert x - c\rVert / r(\angle(x - c))$.
 #
-# * **convex contour distance**: the body is convex. Like Euclidean distance, distances to three non-collinear
-#   centres determine the input: a one-to-one *into* map (not every triple of distances is reached);
+# * **convex contour distance**: the body is convex. "Such convex distance function have unique solution": like
+#   Euclidean distance, distances to three non-collinear centres determine the input, a one-to-one *into* map
+#   (not every triple of distances is reached);
 # * **1-invex contour distance**: the body is only star-shaped (every ray from the centre meets each contour once).
-#   Contours of two centres can meet in more points, and the document calls the map many-to-one;
+#   "1-Invex contour distance can intersect at multiple points. Hence, the function produced is many-1 into";
 # * a curve that a ray from the centre meets several times gives scaled contours that cross each other: not
 #   usable as a distance (Figure 8, right).
 #
@@ -34,17 +36,18 @@
 # for the zeros of $\sum_i (d(x, c_i) - d_i)^2$ followed by gradient refinement, keeping distinct points whose
 # mismatch is below $10^{-3}$.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 trials = None        # random inputs whose preimages are counted
 resolution = None    # grid points per axis of the solution search
 seed = None
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from myst_nb import glue
 
 import nngeom
 from nngeom import inversion as inv
@@ -88,10 +91,21 @@ for ax in axes:
     ax.scatter([0], [0], c="black", marker="+")
     ax.set_aspect("equal")
 fig.tight_layout()
-plt.show()
+glue("s2_8-contour-sets", fig, display=False)
+plt.close(fig)
 backtracks = int((torch.diff(hook_theta) < 0).sum())
-print(f"non-star curve: the angle decreases on {backtracks} of {len(phi) - 1} steps along the curve, "
-      "so some rays from the centre meet one contour several times")
+nngeom.claim("A.2.8.non-star-backtracks", "Our non-star curve turns back (the angle along it decreases on some steps), "
+             "so a ray from the centre meets one contour several times", paper="contours intersect (Fig. 8 right)",
+             ours=backtracks, check=nngeom.greater_than(0), kind="check");
+
+# %% [markdown]
+# ```{glue:figure} s2_8-contour-sets
+# :name: fig-s2_8-contour-sets
+#
+# Recomputes Figure 8 of the document: contours $d(x, 0) = 0.5, 1, 1.5, 2$ of a convex contour distance (left), of
+# a 1-invex contour distance (middle) and of a curve that is not star-shaped about its centre (right). Look for
+# nested contours that never touch (left, middle) against scaled copies that cross (right).
+# ```
 
 # %% [markdown]
 # ## Figure 9: where the contours of three centres meet
@@ -117,7 +131,17 @@ for ax, (name, radius) in zip(axes, SHAPES.items()):
     ax.set_aspect("equal")
     ax.legend(loc="lower right")
 fig.tight_layout()
-plt.show()
+glue("s2_8-preimages", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s2_8-preimages
+# :name: fig-s2_8-preimages
+#
+# Recomputes Figure 9 of the document: for one input, the contours of three centres through it; grey circles mark
+# every point sharing its distances to the first two centres, black crosses every point sharing all three. Look for
+# how many grey circles and crosses each distance has.
+# ```
 
 # %% [markdown]
 # ## Counting preimages over random inputs
@@ -147,32 +171,62 @@ summary = counts.groupby("shape").agg(
     several_3_centres=("3 centres", lambda c: float((c > 1).mean())),
     random_triples_reached=("random triple reached", "mean"))
 summary["paper"] = summary.index.map(lambda s: "1-1 into" if s.startswith("convex") else "many-1 into")
-print(summary.round(3).to_string())
+summary.round(3)
 
+# %%
 convex, invex = list(SHAPES)
-nngeom.claim("A.2.8.convex-unique", "Convex contour distances from 3 non-collinear centres determine the input "
-             "(fraction of inputs with one preimage)", paper="1-1", ours=float(summary.loc[convex, "unique_3_centres"]),
-             check=nngeom.at_least(0.95))
-nngeom.claim("A.2.8.into", "Not every distance triple is reached (into, not onto): fraction of random triples "
-             "with a preimage, convex contour", paper="into", ours=float(summary.loc[convex, "random_triples_reached"]),
-             check=nngeom.at_most(0.9))
-nngeom.claim("A.2.8.invex-multiple", "1-invex contours of two centres meet in more points than convex ones "
-             "(max count)", paper="intersect at multiple points",
-             ours={"convex": int(summary.loc[convex, "max_points_2_centres"]),
-                   "1-invex": int(summary.loc[invex, "max_points_2_centres"])},
-             check=nngeom.holds(bool(summary.loc[invex, "max_points_2_centres"]
-                                     > summary.loc[convex, "max_points_2_centres"]), "1-invex > convex"))
-nngeom.claim("A.2.8.invex-many-to-one", "1-invex contour distances from 3 centres are many-to-one (fraction of "
-             "inputs with several preimages)", paper="many-1", ours=float(summary.loc[invex, "several_3_centres"]),
-             check=nngeom.at_least(0.01))
+unique = nngeom.claim(
+    "A.2.8.convex-unique", "Convex contour distances from 3 non-collinear centres determine the input (fraction of "
+    "random inputs with exactly one preimage)", paper=1.0, ours=float(summary.loc[convex, "unique_3_centres"]),
+    check=nngeom.rate_consistent(S.trials),
+    source='sec. 2.8, Fig. 9: "Such convex distance function have unique solution"; "convex contour distance '
+           'produce 1-1 into function"')
+into = nngeom.claim(
+    "A.2.8.into", "Not every distance triple is reached (into, not onto): fraction of random triples with a "
+    "preimage, convex contour", paper="below 1", ours=float(summary.loc[convex, "random_triples_reached"]),
+    check=nngeom.less_than(1.0),
+    source='sec. 2.8: "any possible set of distances might not even intersect, and not have any input associated '
+           'with it"')
+multiple = nngeom.claim(
+    "A.2.8.invex-multiple", "1-invex contours of two centres meet in more points than convex ones (largest number "
+    "of points sharing two distances)", paper="intersect at multiple points",
+    ours={"convex": int(summary.loc[convex, "max_points_2_centres"]),
+          "1-invex": int(summary.loc[invex, "max_points_2_centres"])},
+    check=nngeom.holds(bool(summary.loc[invex, "max_points_2_centres"] > summary.loc[convex, "max_points_2_centres"]),
+                       "1-invex > convex"),
+    source='sec. 2.8: "1-Invex contour distance can intersect at multiple points"')
+many = nngeom.claim(
+    "A.2.8.invex-many-to-one", "1-invex contour distances from 3 centres are many-to-one (fraction of random inputs "
+    "with several preimages is above 0)", paper="many-1", ours=float(summary.loc[invex, "several_3_centres"]),
+    check=nngeom.greater_than(0.0),
+    source='sec. 2.8, Fig. 9: "1-Invex contour distance can intersect at multiple points. Hence, the function '
+           'produced is many-1 into"',
+    cause="disagreement: two inputs sharing three distances satisfy 3 equations in 4 unknowns, a curve of pairs, so "
+          "an input in general position has one preimage; the many-to-one behaviour is pairwise (A.2.8.invex-multiple)")
+
+# %% [markdown]
+# ## Claims
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
 # Two contours of one convex shape (scaled about different centres) meet in at most two points, so three
-# non-collinear centres pin the input down, and many distance triples have no preimage at all: the
-# one-to-one *into* map of the document. Star-shaped contours meet in more points pairwise (the table's
-# `max_points_2_centres`). Whether three centres still leave several preimages is measured in the column
-# `several_3_centres`: a third contour passing exactly through a second intersection point is a coincidence of
-# measure zero for inputs in general position, so the document's "many-to-one" is visible pairwise, and with three
-# centres only where the printed fraction is above zero.
+# non-collinear centres can pin the input down; star-shaped contours can meet in more points pairwise. Whether
+# three centres still leave several preimages is a question of coincidence: a third contour has to pass exactly
+# through a second intersection point of the first two.
+
+# %%
+nngeom.reading("\n".join([
+    f"* **Convex contour**: {summary.loc[convex, 'unique_3_centres']:.0%} of {S.trials} random inputs have exactly one "
+    f"preimage from three centres (`A.2.8.convex-unique`: **{unique['verdict']}**); "
+    f"{summary.loc[convex, 'random_triples_reached']:.0%} of random distance triples have a preimage "
+    f"(`A.2.8.into`: **{into['verdict']}**).",
+    f"* **Two centres**: at most {int(summary.loc[convex, 'max_points_2_centres'])} points share two convex contour "
+    f"distances, at most {int(summary.loc[invex, 'max_points_2_centres'])} share two 1-invex ones "
+    f"(`A.2.8.invex-multiple`: **{multiple['verdict']}**).",
+    f"* **1-invex contour, three centres**: {summary.loc[invex, 'several_3_centres']:.0%} of the inputs have several "
+    f"preimages (`A.2.8.invex-many-to-one`: **{many['verdict']}**).",
+]))

@@ -13,7 +13,7 @@ pseudometric (1, 3, 4 without positivity). :func:`check_axioms` tests each axiom
 returns the fraction of violations with the worst case found; :func:`classify` names the class.
 
 The distance families of sec. 2.9 are given as functions ``d(x, y)`` of batches ``(n, D), (n, D) -> (n,)``:
-l^p, angle, cosine distance, modified piecewise l^1, general convex, general invex, convex-contour (the gauge
+l^p, angle, angle after the inverse stereographic projection, cosine distance, modified piecewise l^1, general convex, general invex, convex-contour (the gauge
 of a convex body) and 1-invex-contour (the gauge of a star-shaped, non-convex body). Their exact
 construction is ours; the document shows them only as figures (Fig. 8, Fig. 10).
 """
@@ -126,6 +126,18 @@ def angle(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     u = torch.nn.functional.normalize(x, dim=1)
     v = torch.nn.functional.normalize(y, dim=1)
     return 2 * torch.atan2((u - v).norm(dim=1), (u + v).norm(dim=1))
+
+
+def stereographic_angle(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Angle between ``istereo(x)`` and ``istereo(y)`` on the unit sphere of R^(D+1) (sec. 2.7, 2.9).
+
+    ``istereo(x) = (2x / (|x|^2 + 1), (|x|^2 - 1) / (|x|^2 + 1))`` is injective, so the angle pulled back to
+    R^D keeps all four axioms: "the angle can be modified like in Section 2.7 to behave as metric in euclidean
+    space".
+    """
+    from .inversion import inverse_stereographic
+
+    return angle(inverse_stereographic(x), inverse_stereographic(y))
 
 
 def cosine_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
