@@ -26,17 +26,24 @@ def test_geodesic_keeps_end_points_and_lowers_representation_energy():
     assert hd["direct"] == int((bits[0] != bits[1]).sum()) <= hd["cumulative"] == int(hd["steps"].sum())
 
 
-def test_midpoint_moves_towards_balance_and_validates():
+def test_midpoint_search_lowers_the_objective_of_eq_49_and_validates():
     net = small_net()
     x0, x1 = torch.randn(12), torch.randn(12) * 3
-    z = geodesic.midpoint(net, x0, x1, algorithm=1, norm="l2", steps=100, lr=0.05)
-    f0, f1, fz = (geodesic.activations(net, v[None]) for v in (x0, x1, z))
-    mid = (x0 + x1) / 2
-    fm = geodesic.activations(net, mid[None])
+    with torch.no_grad():
+        f0, f1 = (geodesic.activations(net, v[None]) for v in (x0, x1))
 
-    def cost(f):
-        return sum(((f[n] - f0[n]) ** 2).sum() + ((f1[n] - f[n]) ** 2).sum() for n in f)
-    assert cost(fz) <= cost(fm) + 1e-6
+    @torch.no_grad()
+    def cost(v):
+        f = geodesic.activations(net, v[None])
+        return float(sum(((f[n] - f0[n]) ** 2).sum() + ((f1[n] - f[n]) ** 2).sum() for n in f))
+
+    mid = (x0 + x1) / 2                  # where the search starts: a search that does nothing returns it
+    z = geodesic.midpoint(net, x0, x1, algorithm=1, norm="l2", steps=100, lr=0.05)
+    assert not torch.allclose(z, mid)
+    assert cost(z) < 0.9 * cost(mid)     # the search must lower eq. 49 clearly, not merely not raise it
+    # the optimum of sum ||f(z) - f0||^2 + ||f1 - f(z)||^2 over f(z) is (f0 + f1) / 2 with value ||f0 - f1||^2 / 2
+    floor = float(sum(((f0[n] - f1[n]) ** 2).sum() / 2 for n in f0))
+    assert cost(z) >= floor - 1e-4
     with pytest.raises(ValueError):
         geodesic.midpoint(net, x0, x1, algorithm=3)
     with pytest.raises(ValueError):
@@ -78,3 +85,29 @@ def test_reach_pattern_finds_a_reachable_pattern():
     torch.testing.assert_close(pre["layer1"], net[1](start[None]))
     with pytest.raises(ValueError):
         geodesic.reach_pattern(net, target[:-1], start, steps=1)
+
+
+@pytest.mark.parametrize("run", [
+    lambda net, x0, x1: geodesic.conditional_geodesic(net, x0, x1, n_steps=3, iterations=1, inner_steps=1),
+    lambda net, x0, x1: geodesic.midpoint(net, x0, x1, steps=2),
+    lambda net, x0, x1: geodesic.reach_pattern(net, geodesic.patterns_of(net, x1[None])[0], x0, steps=2),
+], ids=["conditional_geodesic", "midpoint", "reach_pattern"])
+def test_searches_leave_the_callers_model_as_they_found_it(run):
+    net = small_net().train()
+    net[1].bias.requires_grad_(False)          # a caller's own frozen parameter stays frozen
+    flags = [p.requires_grad for p in net.parameters()]
+    x0, x1 = torch.randn(12), torch.randn(12)
+    run(net, x0, x1)
+    assert net.training and all(m.training for m in net.modules())
+    assert [p.requires_grad for p in net.parameters()] == flags
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_searches_restore_the_model_when_they_fail():
+    net = small_net().train()
+    flags = [p.requires_grad for p in net.parameters()]
+    with pytest.raises(ValueError):
+        geodesic.reach_pattern(net, np.zeros(5), torch.randn(12), steps=1)    # wrong target length, raised inside
+    with pytest.raises(ValueError):
+        geodesic.midpoint(net, torch.randn(12), torch.randn(12), layers=["layer9"])
+    assert net.training and [p.requires_grad for p in net.parameters()] == flags

@@ -83,3 +83,18 @@ def test_fourier_magnitudes_match_numpy_and_ignore_circular_shifts():
     plain = linear_maps.singular_values(copies)
     fourier = linear_maps.singular_values(linear_maps.fourier_magnitudes(copies, (3, 8, 8)))
     assert (plain > 1e-6).sum() == 4 and (fourier > 1e-6).sum() == 1
+
+
+def test_input_gradients_equal_the_exact_map_and_the_per_sample_jacobian_of_a_convnet():
+    torch.manual_seed(0)
+    net = models.mlp(depth=2, width=16).train()
+    x = torch.randn(5, 3, 32, 32)
+    W, _ = linear_maps.local_affine(net.eval(), x, units=[3])
+    net.train()
+    torch.testing.assert_close(linear_maps.input_gradients(net, x, 3, batch_size=2), W[:, 0], atol=1e-5, rtol=1e-4)
+    assert net.training                                  # the caller's mode is restored
+    conv = models.convnet(channels=(4, 4, 4)).eval()
+    Wc = linear_maps.input_gradients(conv, x, 1, batch_size=3)
+    Wa, _ = linear_maps.autograd_affine(conv, x[:2], units=[1])     # one sample at a time: no batch interaction
+    torch.testing.assert_close(Wc[:2], Wa[:, 0], atol=1e-5, rtol=1e-4)
+    assert all(p.grad is None for p in conv.parameters())

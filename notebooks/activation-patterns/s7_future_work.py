@@ -28,27 +28,28 @@
 #   layer still take? (the document's intuition: "only a handful");
 # * 7.4: is an adversarial example far from its clean image in activation-pattern space?
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
-max_n = None           # largest number of hyperplanes counted exactly (2^n linear programmes)
-hidden = None          # width of the 2-D networks (the exact count of the first layer solves 2^hidden LPs)
-toy_epochs = None
-resolution = None      # grid points per axis for the 2-D region maps
+max_n = None           # largest number of hyperplanes counted exactly, 2^n linear programmes (ours)
+hidden = None          # width of the 2-D networks, the first layer needs 2^hidden LPs (ours)
+toy_epochs = None      # (ours)
+resolution = None      # grid points per axis for the 2-D region maps (ours)
 n_train = None         # CIFAR-10 training images of the shared 3-layer network (as in section 2)
 n_test = None
-epochs = None
-lr = None
-batch_size = None
-n_attack = None        # test images attacked
-epsilons = None        # L-infinity budgets, in units of 1/255
-seed = None
+epochs = None          # epochs of the 3-layer network (sec. 2.2, Fig. 2: 16)
+lr = None              # (ours)
+batch_size = None      # (ours)
+n_attack = None        # test images attacked (ours; the document runs no attack)
+epsilons = None        # L-infinity budgets in units of 1/255 (ours)
+seed = None            # (ours)
 
-# %%
+# %% tags=["hide-input"]
 import foolbox as fb
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from myst_nb import glue
 
 import nngeom
 from nngeom.patterns import hamming, models, record, regions
@@ -94,14 +95,19 @@ identities = {
     "f(n, r) = sum_{i<=r} C(n, i)": all(counts[k] == regions.regions_closed_form(*k) for k in counts),
 }
 print(pd.Series(identities).to_string())
+THEOREM = ("a theorem for affine hyperplanes in general position (Zaslavsky 1975: f(n, r) = sum_{i<=r} C(n, i)), and "
+           "random layers are in general position: the exact counts check our LP counter, they cannot refute the document")
 nngeom.claim("P.7.1.f-n-n", "f(n, n) = 2^n (eq. 59), on exact counts", paper="proved",
-             ours=identities["f(n, n) = 2^n"], check=nngeom.equals(True))
+             ours=identities["f(n, n) = 2^n"], check=nngeom.equals(True), kind="check", note=THEOREM)
 nngeom.claim("P.7.1.f-n-1", "f(n, 1) = n + 1 (eq. 60), on exact counts", paper="proved",
-             ours=identities["f(n, 1) = n + 1"], check=nngeom.equals(True))
-nngeom.claim("P.7.1.recursion", "The conjecture f(n+1, r+1) = f(n, r+1) + f(n, r) (eq. 61) holds on exact counts",
-             paper="conjectured", ours=identities["f(n+1, r+1) = f(n, r+1) + f(n, r)"], check=nngeom.equals(True))
+             ours=identities["f(n, 1) = n + 1"], check=nngeom.equals(True), kind="check", note=THEOREM)
+row_recursion = nngeom.claim(
+    "P.7.1.recursion", "The conjecture f(n+1, r+1) = f(n, r+1) + f(n, r) (eq. 61) holds on exact counts",
+    paper="conjectured", ours=identities["f(n+1, r+1) = f(n, r+1) + f(n, r)"], check=nngeom.equals(True),
+    kind="check", note=THEOREM + "; Pascal's rule on each term gives eq. 61")
 _ = nngeom.claim("P.7.1.closed-form", "Exact counts equal sum_{i<=r} C(n, i) (general position)",
-                 paper="not in the document", ours=identities["f(n, r) = sum_{i<=r} C(n, i)"], check=nngeom.equals(True))
+                 paper="not in the document", ours=identities["f(n, r) = sum_{i<=r} C(n, i)"], check=nngeom.equals(True),
+                 kind="check", note=THEOREM)
 
 # %% [markdown]
 # The rank alone does not fix the count: it also needs the hyperplanes in general position. Three parallel lines
@@ -145,11 +151,24 @@ for ax, (stage, (ids, xx, yy)) in zip(axes, grids.items()):
     ax.set_title(f"{stage}: {region_counts[stage]} patterns on the grid")
     ax.set_aspect("equal")
 fig.tight_layout()
-plt.show()
+glue("s7_2-regions", fig, display=False)
+plt.close(fig)
 print(f"training accuracy {history.test_accuracy[-1]:.3f}; first layer of the trained net: {first_layer_exact} regions "
       f"in the whole plane (exact), f({S.hidden}, 2) = {regions.regions_closed_form(S.hidden, 2)}")
 _ = nngeom.claim("P.7.2.first-layer", "The first layer of a 2-D ReLU network has f(h, 2) regions (exact count)",
-                 paper="f(n, r) (sec. 7.1)", ours=first_layer_exact, check=nngeom.equals(regions.regions_closed_form(S.hidden, 2)))
+                 paper="f(n, r) (sec. 7.1)", ours=first_layer_exact,
+                 check=nngeom.equals(regions.regions_closed_form(S.hidden, 2)), kind="check",
+                 note="h lines of a trained layer are in general position with probability one: a theorem, a check of "
+                      "our counter")
+
+# %% [markdown]
+# ```{glue:figure} s7_2-regions
+# :name: fig-s7_2-regions
+#
+# Executes the idea of sec. 7.2 of the document (it has no figure): the linear regions of a small ReLU network on the
+# plane, coloured by whole-network activation pattern, at initialisation (left) and after training on two spirals
+# (right), with the training points. Look at where training puts the regions: near the data or spread evenly.
+# ```
 
 # %% [markdown]
 # ## 7.3 Conditional activation patterns
@@ -171,9 +190,12 @@ summary = {"layer-1 regions on the grid": int(first.max() + 1), "layer-2 pattern
            "max layer-2 patterns per layer-1 region": int(conditional.max()),
            "bound: f(h, 2) per layer-1 region": regions.regions_closed_form(S.hidden, 2)}
 print(pd.Series(summary).to_string())
-_ = nngeom.claim("P.7.3.handful", "Given the first layer's pattern, the second layer takes only a handful of patterns "
-                 "(mean count per first-layer region over the bound f(h, 2))", paper="only a handful",
-                 ours=float(conditional.mean() / summary["bound: f(h, 2) per layer-1 region"]), check=nngeom.at_most(0.2))
+row_handful = nngeom.claim(
+    "P.7.3.handful", "Given the first layer's pattern, the second layer takes only a handful of patterns (mean count "
+    "per first-layer region over the bound f(h, 2))", paper="only a handful",
+    ours=float(conditional.mean() / summary["bound: f(h, 2) per layer-1 region"]), check=nngeom.at_most(0.2),
+    source="sec. 7.3: \"How many activation patterns can layer l then take ? The intuition is to say only a handful\"",
+    note="'a handful' read as at most a fifth of the f(h, 2) patterns the second layer could take in one region")
 
 # %% [markdown]
 # ## 7.4 Adversarial examples in activation-pattern space
@@ -212,11 +234,31 @@ adversarial.index.names = ["epsilon (x 1/255)", "layer"]
 print(adversarial.round(3).to_string())
 
 # %% [markdown]
+# ## Claims
+
+# %%
+nngeom.claims_table()
+
+# %% [markdown]
 # ## Reading the result
 #
-# Section 7.1: the exact counts satisfy the document's two identities and its conjecture, and coincide with
+# Method: section 7.1 compares exact region counts (one linear programme per sign vector) with the closed form
 # $\sum_{i \le r}\binom{n}{i}$, the classical count for an arrangement in general position (Pascal's rule on each term
 # gives the conjectured recursion); degenerate arrangements have fewer regions, so the formula is an upper bound for
-# real layers. Sections 7.2-7.4 print their measurements above: the region maps, the conditional counts, and, for the
-# adversarial question the document leaves open, the table comparing how many units an attack flips with how many a
-# random perturbation of the same size flips and how many separate two different images.
+# real layers. Sections 7.2-7.4 measure what the document only proposes.
+
+# %%
+flips = adversarial.xs("layer1", level="layer")
+nngeom.reading(
+    f"Exact counts for n <= {S.max_n}: f(n, n) = 2^n {'holds' if identities['f(n, n) = 2^n'] else 'fails'}, "
+    f"f(n, 1) = n + 1 {'holds' if identities['f(n, 1) = n + 1'] else 'fails'}, the recursion of eq. 61 "
+    f"{'holds' if identities['f(n+1, r+1) = f(n, r+1) + f(n, r)'] else 'fails'} and the closed form "
+    f"{'matches every count' if identities['f(n, r) = sum_{i<=r} C(n, i)'] else 'misses some counts'}; "
+    f"three concurrent lines give {concurrent} regions instead of {regions.regions_closed_form(3, 2)}. The 2-D network "
+    f"shows {region_counts['initialisation']} patterns on the grid at initialisation and {region_counts['trained']} after "
+    f"training. Given its first layer's pattern, the second layer takes on average {conditional.mean():.1f} patterns "
+    f"(at most {int(conditional.max())}; bound {summary['bound: f(h, 2) per layer-1 region']}): 'only a handful' "
+    f"**{row_handful['verdict']}**. On the first layer of the CIFAR-10 network, an attack of budget "
+    + ", ".join(f"{eps:g}/255 flips {r['d_H(clean, adversarial)']:.1f} units (random noise of the same size "
+                f"{r['d_H(clean, random +-eps)']:.1f}; two test images differ by {r['d_H(two test images)']:.1f})"
+                for eps, r in flips.iterrows()) + ".")

@@ -56,7 +56,7 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
                    param_groups: list[dict] | None = None, device: torch.device | None = None,
-                   progress: bool = True) -> History:
+                   progress: bool = False) -> History:
     """Train with cross-entropy (+ ``penalty(model, x, logits)``) and test after each epoch.
 
     ``optimizer``: 'adam' or 'sgd'; ``schedule``: None or 'cosine' (per step, over all epochs).

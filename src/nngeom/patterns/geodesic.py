@@ -12,14 +12,35 @@ each with the l1 or l2 norm. ``reach_pattern`` is Algorithm 3 (sec. 5.2.3, "work
 input whose pattern equals a chosen in-between pattern, by minimising the hinge
     sum_i relu(margin - s_i h_i(z)),   s_i = 2 target_i - 1,  h the pre-activations.
 ``path_hamming`` gives d_H between consecutive images and the cumulative sum.
+The searches run the caller's model in eval mode with its parameters frozen, and restore its training mode and
+``requires_grad`` flags when they return or raise.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from torch import nn
 
 from .recording import activation_modules
+
+
+@contextmanager
+def _frozen(model: nn.Module):
+    """Eval mode and no parameter gradients for the duration of a search; the caller's state is restored after."""
+    modes = [(m, m.training) for m in model.modules()]
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    model.eval()
+    for p, _ in flags:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+        for m, mode in modes:
+            m.training = mode
 
 
 def _hooked(model: nn.Module, x: torch.Tensor, layers: list[str] | None, take) -> dict[str, torch.Tensor]:
@@ -57,20 +78,18 @@ def reach_pattern(model: nn.Module, target: np.ndarray, init: torch.Tensor, laye
     ``target``: 0-1 vector over the concatenated units of ``layers`` (as ``patterns_of`` returns them).
     Minimises sum_i relu(margin - s_i h_i(z)) with Adam; returns z (it may not reach the pattern).
     """
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
     signs = torch.as_tensor(np.asarray(target), dtype=torch.float32).reshape(-1) * 2 - 1
     z = init.clone()[None].requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    for _ in range(steps):
-        h = torch.cat(list(preactivations(model, z, layers).values()), 1)[0]
-        if h.numel() != signs.numel():
-            raise ValueError(f"target has {signs.numel()} units, the chosen layers have {h.numel()}")
-        loss = torch.relu(margin - signs * h).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    with _frozen(model):
+        for _ in range(steps):
+            h = torch.cat(list(preactivations(model, z, layers).values()), 1)[0]
+            if h.numel() != signs.numel():
+                raise ValueError(f"target has {signs.numel()} units, the chosen layers have {h.numel()}")
+            loss = torch.relu(margin - signs * h).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     return z.detach()[0]
 
 
@@ -90,9 +109,11 @@ def conditional_geodesic(model: nn.Module, x0: torch.Tensor, x1: torch.Tensor, n
         raise ValueError("need n_steps >= 2 and non-negative iteration counts")
     if x0.shape != x1.shape:
         raise ValueError(f"end points differ in shape: {tuple(x0.shape)} vs {tuple(x1.shape)}")
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    with _frozen(model):
+        return _conditional_geodesic(model, x0, x1, n_steps, layers, iterations, step, inner_steps, inner_lr)
+
+
+def _conditional_geodesic(model, x0, x1, n_steps, layers, iterations, step, inner_steps, inner_lr) -> dict:
     t = torch.linspace(0, 1, n_steps + 1).reshape(-1, *([1] * x0.ndim))
     line = (1 - t) * x0 + t * x1
     inner = line[1:-1].clone().requires_grad_(True)
@@ -138,9 +159,11 @@ def midpoint(model: nn.Module, x0: torch.Tensor, x1: torch.Tensor, algorithm: in
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
     if norm not in ("l1", "l2"):
         raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    with _frozen(model):
+        return _midpoint(model, x0, x1, algorithm, norm, layers, steps, lr)
+
+
+def _midpoint(model, x0, x1, algorithm, norm, layers, steps, lr) -> torch.Tensor:
     with torch.no_grad():
         f0 = activations(model, x0[None], layers)
         f1 = activations(model, x1[None], layers)

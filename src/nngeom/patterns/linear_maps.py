@@ -76,6 +76,26 @@ def local_affine(model: nn.Sequential, x: torch.Tensor, units=None, upto: int | 
     return V, c
 
 
+def input_gradients(model: nn.Module, x: torch.Tensor, unit: int, batch_size: int = 500) -> torch.Tensor:
+    """W_{a,x} (B, D) of output ``unit`` for any piecewise-linear network (convolutions, max pooling), by autograd.
+
+    In eval mode the samples of a batch do not interact, so the gradient of sum_k a(x_k) with respect to the batch
+    is the stack of the W_{a,x_k}; for a ReLU / max-pool network it is exact inside each linear region (sec. 6).
+    The model's ``requires_grad`` flags and training mode are left as they were.
+    """
+    was_training = model.training
+    model.eval()
+    rows = []
+    try:
+        for start in range(0, len(x), batch_size):
+            batch = x[start:start + batch_size].detach().clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(model(batch)[:, unit].sum(), batch)
+            rows.append(grad.flatten(1))
+    finally:
+        model.train(was_training)
+    return torch.cat(rows)
+
+
 def autograd_affine(model: nn.Module, x: torch.Tensor, units=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Reference: Jacobian of the chosen output units by autograd, and b = f(x) - J x (one sample at a time)."""
     Ws, bs = [], []
