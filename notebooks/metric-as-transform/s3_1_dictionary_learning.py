@@ -119,7 +119,7 @@ for name in S.datasets:
     x_test, y_test = nngeom.data.load_subset(name, "test", S.n_test, seed=S.seed, flatten=True)
     loaded[name] = (x_train, y_train, x_test, y_test)
     runs = [data_initialised_accuracy(x_train, y_train, x_test, y_test, S.widths, 10, seed=S.seed + s,
-                                      tau=S.tau_table, device=nngeom.device()) for s in range(S.seeds)]
+                                      tau=S.tau_table, device=nngeom.device()) for s in nngeom.sweep(range(S.seeds), "Table 3 seeds")]
     results[name] = {h: 100 * np.array([r[h] for r in runs]) for h in S.widths}
 
 rows = []
@@ -200,12 +200,12 @@ for name in S.datasets:
         choices[(name, h)] = {
             "ours (uniform)": results[name][h],
             AUTHORS: np.array([authors_accuracy(x_train, y_train, x_test, y_test, h, S.seed + s)
-                                                 for s in range(S.seeds)]),
+                                                 for s in nngeom.sweep(range(S.seeds), "Table 3 seeds")]),
             "stratified per class": np.array([authors_accuracy(x_train, y_train, x_test, y_test, h, S.seed + s, True)
-                                              for s in range(S.seeds)]),
+                                              for s in nngeom.sweep(range(S.seeds), "Table 3 seeds")]),
         }
     more = [data_initialised_accuracy(x_train, y_train, x_test, y_test, SMALL, 10, seed=S.seed + 1000 + s,
-                                      tau=S.tau_table, device=nngeom.device()) for s in range(S.extra_seeds)]
+                                      tau=S.tau_table, device=nngeom.device()) for s in nngeom.sweep(range(S.extra_seeds), "extra seeds")]
     for h in SMALL:
         extra[(name, h)] = np.concatenate([results[name][h], 100 * np.array([r[h] for r in more])])
 choice_table = pd.DataFrame({f"{name} h={h}": {label: f"{v.mean():.2f} +- {v.std(ddof=1) if len(v) > 1 else 0:.2f}"

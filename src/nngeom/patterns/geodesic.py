@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..book.budget import loop
 from .recording import activation_modules
 
 
@@ -82,7 +83,7 @@ def reach_pattern(model: nn.Module, target: np.ndarray, init: torch.Tensor, laye
     z = init.clone()[None].requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     with _frozen(model):
-        for _ in range(steps):
+        for _ in loop(range(steps), "geodesic.steps"):
             h = torch.cat(list(preactivations(model, z, layers).values()), 1)[0]
             if h.numel() != signs.numel():
                 raise ValueError(f"target has {signs.numel()} units, the chosen layers have {h.numel()}")
@@ -126,13 +127,13 @@ def _conditional_geodesic(model, x0, x1, n_steps, layers, iterations, step, inne
 
     def minimise_f():
         opt = torch.optim.Adam([inner], lr=inner_lr)
-        for _ in range(inner_steps):
+        for _ in loop(range(inner_steps), "geodesic midpoint.inner steps"):
             opt.zero_grad()
             _energy_f(model, full(), layers, weights).backward()
             opt.step()
 
     minimise_f()
-    for _ in range(iterations):
+    for _ in loop(range(iterations), "geodesic midpoint.iterations"):
         path = full()
         d_r = torch.autograd.grad(_energy_f(model, path, layers, weights), inner)[0]
         d_p = torch.autograd.grad((path[1:] - path[:-1]).pow(2).sum(), inner)[0]
@@ -170,7 +171,7 @@ def _midpoint(model, x0, x1, algorithm, norm, layers, steps, lr) -> torch.Tensor
     z = ((x0 + x1) / 2).clone()[None].requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     power = 1 if norm == "l1" else 2
-    for _ in range(steps):
+    for _ in loop(range(steps), "geodesic path.steps"):
         fz = activations(model, z, layers)
         loss = 0.0
         for n, f in fz.items():
