@@ -100,3 +100,51 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         ConvexDistance(3, 2)(torch.randn(2, 4))
     assert "invertible=False" in repr(ordinary_distance(3, 2))
+
+
+def test_layer1_parameter_formulas_match_the_modules():
+    from nngeom.generalized import TABLE1_TRANSFORMS, layer1_parameters, transform_layer
+
+    for name in TABLE1_TRANSFORMS + ("l3",):
+        for d, h, k in ((7, 3, 1), (7, 3, 5), (12, 9, 4)):
+            built = sum(p.numel() for p in transform_layer(name, d, h, hidden=k).parameters())
+            assert layer1_parameters(name, d, h, k) == built, (name, d, h, k)
+    with pytest.raises(ValueError):
+        layer1_parameters("cubic", 3, 2)
+
+
+def test_matched_hidden_is_the_closest_budget():
+    from nngeom.generalized import layer1_parameters, matched_hidden
+
+    for name in ("convex", "invex", "ordinary"):
+        for h in (5, 10, 20, 100, 500):
+            budget = 784 * h + h
+            k = matched_hidden(name, 784, h)
+            assert k >= 1
+            gap = abs(layer1_parameters(name, 784, h, k) - budget)
+            for other in range(1, 400):  # brute force: no inner width is closer
+                assert gap <= abs(layer1_parameters(name, 784, h, other) - budget)
+    # Known values: the ICNN matches the linear layer closely; the flow's D x k maps cannot shrink below k = 1,
+    # whose count already exceeds the linear budget (the h centres alone cost D h).
+    assert matched_hidden("convex", 784, 5) == 2 and matched_hidden("convex", 784, 500) == 175
+    assert matched_hidden("invex", 784, 5) == 1 and layer1_parameters("invex", 784, 5, 1) > 784 * 5 + 5
+    assert matched_hidden("convex", 784, 5, budget=10 ** 6) > 100
+    with pytest.raises(ValueError):
+        matched_hidden("linear", 784, 5)
+
+
+def test_metric_mlp_without_normalisation():
+    from nngeom.generalized import metric_mlp
+
+    torch.manual_seed(0)
+    plain = metric_mlp("l2", 6, 4, 3, normalize=False)
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LayerNorm)) for m in plain)
+    assert plain(torch.randn(5, 6)).shape == (5, 3)
+    # The default keeps the normalised network, initialised exactly as a call without the option.
+    torch.manual_seed(0)
+    a = metric_mlp("l2", 6, 4, 3)
+    torch.manual_seed(0)
+    b = metric_mlp("l2", 6, 4, 3, normalize=True)
+    assert [type(m) for m in a] == [type(m) for m in b] and isinstance(a[1], torch.nn.BatchNorm1d)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)

@@ -30,7 +30,7 @@
 # of each neuron (in the plane, and in the 784-dimensional space of Fashion-MNIST with a neuron whose weight /
 # centre is a real image), and draw and minimise random instances of the three function shapes of Figure 4.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 resolution = None      # grid points per axis of the activation maps
 steps = None           # gradient-ascent steps of activation maximisation
@@ -39,10 +39,11 @@ starts = None          # random starting points for the minimisation of Figure 4
 sigma = None           # width of the Gaussian neuron in the plane
 seed = None
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from myst_nb import glue
 
 import nngeom
 from nngeom.generalized import ConvexDistance, InvexDistance
@@ -88,7 +89,17 @@ for ax, (name, f) in zip(axes, [("linear + ReLU", linear_relu), ("l2 distance + 
 axes[0].arrow(0, 0, *w.tolist(), color="cyan", width=0.04)
 axes[1].plot(*c.tolist(), "c+", ms=14, mew=2)
 fig.tight_layout()
-plt.show()
+glue("s2_1-maps", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s2_1-maps
+# :name: fig-s2_1-maps
+#
+# Recomputes Figure 1 of the document: the activation of a linear neuron with ReLU (left, arrow: its weight) and of
+# an $\ell^2$-distance neuron with a Gaussian (right, cross: its centre) over the plane. Look at the shape of the
+# level sets (white) and at where each map is largest.
+# ```
 
 # %% [markdown]
 # ## Bounded versus unbounded
@@ -110,10 +121,13 @@ for r, a, g in zip(radii, max_linear, max_radial):
 growth = max_linear[-1] / max_linear[-2]
 nngeom.claim("A.2.1.linear-unbounded", "The ReLU linear neuron's activation is unbounded (max over a disc keeps "
              "growing with its radius); ours = ratio of maxima for R = 64 and R = 32", paper="unbounded",
-             ours=round(growth, 3), check=nngeom.at_least(1.9))
+             ours=round(growth, 3), check=nngeom.at_least(1.9), kind="check",
+             note="identity: the maximum over a disc of radius R is |w| R + b, so the ratio is (64|w| + b) / (32|w| + b)")
 nngeom.claim("A.2.1.radial-bounded", "The Gaussian distance neuron's activation is bounded by 1; ours = max over "
              f"the disc of radius {radii[-1]}", paper="bounded, max 1 at the centre", ours=round(max_radial[-1], 6),
-             check=nngeom.between(0.99, 1.0))
+             check=nngeom.between(0.99, 1.0), kind="check",
+             note="identity: exp(-d^2 / 2 sigma^2) <= 1 with equality at the centre; below 1 only because the "
+                  "polar grid misses the centre");
 
 # %% [markdown]
 # ## Activation maximisation
@@ -185,21 +199,37 @@ axes[2].imshow(torch.cat(list(strip), 1), cmap="gray")
 axes[2].set_title("centre | Gaussian maximiser | start | linear maximiser (rescaled)")
 axes[2].axis("off")
 fig.tight_layout()
-plt.show()
+glue("s2_1-maximisation", fig, display=False)
+plt.close(fig)
 
 print(f"plane: Gaussian maximisers end within {plane_error:.2e} of the centre; linear |x| grew from "
       f"{norms_lin[0].mean():.2f} to {norms_lin[-1].mean():.2f}")
 print(f"784-D: Gaussian maximisers end within {100 * image_error:.3f}% (relative) of the centre image; linear |x| "
       f"grew from {norms_img_lin[0].mean():.1f} to {norms_img_lin[-1].mean():.1f}")
-nngeom.claim("A.2.1.maximisation-converges", "Activation maximisation of the distance neuron converges to its "
-             "centre; ours = largest relative distance of the end points to the centre (784-D, images)",
-             paper="maximum at the centre", ours=image_error, check=nngeom.at_most(1e-2))
+converges = nngeom.claim(
+    "A.2.1.maximisation-converges", "Activation maximisation of the distance neuron converges to its centre; ours = "
+    "largest relative distance of the end points to the centre (784-D, images)", paper="maximum at the centre",
+    ours=image_error, check=nngeom.at_most(1e-2), kind="check",
+    note="the Gaussian's only maximum is its centre (a theorem); this checks that our gradient ascent finds it")
 growing = (norms_img_lin.mean(1).diff() > 0).float().mean().item()
 print(f"784-D linear neuron: |x| increased at {100 * growing:.1f}% of the steps")
-nngeom.claim("A.2.1.maximisation-diverges", "Activation maximisation of the linear neuron diverges; ours = growth "
-             "factor of |x| over the ascent (784-D)", paper="maximum at infinity",
-             ours=round((norms_img_lin[-1].mean() / norms_img_lin[0].mean()).item(), 2), check=nngeom.at_least(10.0),
-             note=f"|x| increased at {100 * growing:.1f}% of the steps")
+diverges = nngeom.claim(
+    "A.2.1.maximisation-diverges", "Activation maximisation of the linear neuron diverges; ours = growth factor of "
+    "|x| over the ascent (784-D)", paper="maximum at infinity",
+    ours=round((norms_img_lin[-1].mean() / norms_img_lin[0].mean()).item(), 2), check=nngeom.at_least(10.0),
+    kind="check", note=f"a ReLU linear neuron has no finite maximum (a theorem); its gradient w never vanishes while "
+                       f"the neuron is active, so the ascent moves |x| outward; |x| increased at {100 * growing:.1f}% "
+                       f"of the steps")
+
+# %% [markdown]
+# ```{glue:figure} s2_1-maximisation
+# :name: fig-s2_1-maximisation
+#
+# Activation maximisation, the visualisation the document proposes in section 2.1: the norm of the input during
+# gradient ascent in the plane (left) and in the 784-dimensional space of Fashion-MNIST (middle; dotted: the norm
+# of the centre image), and the images themselves (right). Look at whether the norm settles or keeps growing, and
+# whether the distance neuron's maximiser looks like its centre.
+# ```
 
 # %% [markdown]
 # ## Figure 4: uniform, convex and invex functions
@@ -246,7 +276,8 @@ for ax, (name, f) in zip(axes, shapes.items()):
     ax.set_title(f"{name}: {S.starts} descents end within {spreads[name]:.1e}")
     ax.set_aspect("equal")
 fig.tight_layout()
-plt.show()
+glue("s2_1-shapes", fig, display=False)
+plt.close(fig)
 a = 6 * torch.rand(4000, 2, generator=generator) - 3
 b = 6 * torch.rand(4000, 2, generator=generator) - 3
 t = torch.rand(4000, 1, generator=generator)
@@ -257,16 +288,46 @@ print("fraction of random segments along which the function is not convex:",
       {k: round(v, 4) for k, v in nonconvex.items()})
 nngeom.claim("A.2.1.invex-not-convex", "The invex shape is not convex (yet has a single minimum); ours = fraction of "
              "random segments violating convexity", paper="invex, not convex (Fig. 4)",
-             ours=nonconvex["invex (flow + l2)"], check=nngeom.at_least(0.001))
+             ours=nonconvex["invex (flow + l2)"], check=nngeom.at_least(0.001), kind="check",
+             note="a property of our random InvexDistance instance (Fig. 4 only shows the shapes)")
 nngeom.claim("A.2.1.single-minimum", "Uniform, convex and invex functions have a single finite global minimum; "
              "ours = largest spread of the end points of gradient descents from random starts",
-             paper="single finite minimum (Fig. 4)", ours=max(spreads.values()), check=nngeom.at_most(1e-2))
+             paper="single finite minimum (Fig. 4)", ours=max(spreads.values()), check=nngeom.at_most(1e-2),
+             kind="check", note="holds by construction (strongly convex ICNN; convex function of an invertible flow); "
+                                "this checks our layers and the descent");
+
+# %% [markdown]
+# ```{glue:figure} s2_1-shapes
+# :name: fig-s2_1-shapes
+#
+# Recomputes Figure 4 of the document with random instances: level sets of a uniform ($\ell^2$), a convex (ICNN)
+# and an invex (residual flow + $\ell^2$) function, with the end points (red) of gradient descents from random
+# starts. Look at whether the red points gather at one place in each panel, and at the non-convex level sets of the
+# invex function.
+# ```
+
+# %% [markdown]
+# ## Claims
+#
+# Every statement of section 2.1 is a property of the functions themselves (bounded or not, where the maximum is,
+# convex or not), so each row below is a check of our neurons and optimisers, not a reproduction count.
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# The maps reproduce Figure 1: the linear neuron's level sets are lines and its activation keeps growing with the
-# disc (the printed ratio of maxima for consecutive doublings of the radius tends to 2), the Gaussian neuron's
-# level sets are circles and its maximum is 1. Gradient ascent finds the centre of the distance neuron, in the plane
-# and in image space (the maximiser is the centre image), while the linear neuron's maximiser only grows. The three
-# function shapes of Figure 4 each send every descent to one point.
+# The sentences below are computed from this run.
+
+# %%
+nngeom.reading(
+    f"The largest activation of the linear neuron on a disc grew by a factor {growth:.3f} when the radius doubled "
+    f"from {radii[-2]} to {radii[-1]}, while the Gaussian neuron's stayed at {max_radial[-1]:.4f} (at most 1). "
+    f"Gradient ascent ended within {plane_error:.1e} of the Gaussian neuron's centre in the plane and within "
+    f"{100 * image_error:.2g} % (relative) of the centre image in 784 dimensions, whereas the linear neuron's input "
+    f"grew from |x| = {norms_img_lin[0].mean():.1f} to {norms_img_lin[-1].mean():.1f} "
+    f"(checks: **{converges['verdict']}**, **{diverges['verdict']}**). For the three shapes of Figure 4 the end "
+    f"points of {S.starts} descents spread over at most {max(spreads.values()):.1e}; the invex instance violates "
+    f"convexity on {nonconvex['invex (flow + l2)']:.1%} of random segments."
+)

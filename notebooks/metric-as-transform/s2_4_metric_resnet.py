@@ -37,7 +37,7 @@
 # training images, tested on 1 000 test images, one seed. Its accuracies are far from the document's, and the
 # comparison with Table 2 is judged only at the `paper` profile.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 convolutions = None   # convolution kinds to train
 n_train = None        # training images (50000 means all)
@@ -47,13 +47,14 @@ batch_size = None
 lr = None
 seeds = None
 
-# %%
+# %% tags=["hide-input"]
 import functools
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from myst_nb import glue
 
 import nngeom
 from nngeom.resnet import cifar_augment, resnet20
@@ -93,7 +94,7 @@ def cifar10(n_train, n_test):
 N_TRAIN = S.n_train if S.n_train < 50000 else None
 N_TEST = S.n_test if S.n_test < 10000 else None
 (x_train, y_train), (x_test, y_test) = cifar10(N_TRAIN, N_TEST)
-print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}")
+print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}");
 
 # %% [markdown]
 # ## Training
@@ -118,8 +119,9 @@ runs = {kind: [nngeom.cached("metric-resnet20", train, conv=kind, seed=seed, n_t
                              epochs=S.epochs, batch_size=S.batch_size, lr=S.lr) for seed in range(S.seeds)]
         for kind in S.convolutions}
 rows = []
+best_of = {}
 for kind, rs in runs.items():
-    best = np.array([100 * max(r["test_accuracy"]) for r in rs])
+    best = best_of[kind] = np.array([100 * max(r["test_accuracy"]) for r in rs])
     rows.append({"convolution": kind, "ours (best test %)": round(best.mean(), 2), "paper": PAPER[kind],
                  "ours - paper": round(best.mean() - PAPER[kind], 2),
                  "train minutes": round(sum(r["seconds"] for r in rs) / 60, 1)})
@@ -134,31 +136,85 @@ for kind, rs in runs.items():
 ax.set(xlabel="epoch", ylabel="test accuracy (%)", title=f"ResNet-20 on CIFAR-10, {S.profile} profile")
 ax.legend()
 fig.tight_layout()
-plt.show()
+glue("s2_4-table2-curves", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s2_4-table2-curves
+# :name: fig-s2_4-table2-curves
+#
+# The training runs behind Table 2 of the document: test accuracy after each epoch of ResNet-20 with $\ell^2$,
+# i-stereo and dot-product convolutions (mean over seeds; the legend gives the document's final accuracy). Look at
+# whether the three curves rise together at the profile's budget; only the `paper` profile's last epoch is
+# comparable with Table 2.
+# ```
 
 # %% [markdown]
 # ## Claims
 #
-# Each cell of Table 2 (within 1 point) and the statement that metric convolutions perform similar to the dot
-# product (both within 1 point of linear), judged at the `paper` profile only.
+# Each cell of Table 2 and the statement that metric convolutions perform similar to the dot product (each metric's
+# gap to the linear network against the document's gap), judged at the `paper` profile only: the `cpu` run trains for
+# 4 epochs on 2 500 images, where accuracies are tens of points below a 200-epoch run and say nothing about Table 2.
+# The document reports one run per row without a spread. With several seeds of ours the comparison is a Welch
+# interval that takes our seed spread for both sides; with one seed it is a hand-picked 1 point (reason in the
+# note). That each network trains at all (above the 10 % of chance) is a check of our code, judged at every profile.
 
 # %%
-ours = table["ours (best test %)"].to_dict()
+CHANCE = 10.0
+ONE_POINT = ("hand-picked: the document gives one run per row and no spread; 1 point is several seed-to-seed "
+             "stds of a CIFAR-10 ResNet (He et al. 2016: +-0.16 over 5 runs of ResNet-110); with seeds > 1 the "
+             "Welch interval replaces it")
+
+
+def agrees():
+    return nngeom.mean_consistent() if S.seeds > 1 else nngeom.within(1.0)
+
+
+def ours_of(values):
+    return [round(float(v), 2) for v in values] if S.seeds > 1 else round(float(values[0]), 2)
+
+
+for kind in S.convolutions:
+    nngeom.claim(f"A.T2.trains.{kind}", f"ResNet-20 with {kind} convolutions trains with the ordinary recipe: best "
+                 "test accuracy (%) above chance", paper=None, ours=round(float(best_of[kind].mean()), 2),
+                 check=nngeom.greater_than(CHANCE), kind="check",
+                 note="a check of our layers and training loop at the profile's budget")
 for kind in S.convolutions:
     nngeom.claim(f"A.T2.{kind}", f"Table 2: ResNet-20 with {kind} convolutions, CIFAR-10 test accuracy (%)",
-                 paper=PAPER[kind], ours=ours[kind], check=nngeom.within(1.0), judged_at=("paper",))
-if {"l2", "istereo", "linear"} <= set(S.convolutions):
-    gap = max(abs(ours["l2"] - ours["linear"]), abs(ours["istereo"] - ours["linear"]))
-    nngeom.claim("A.T2.similar-to-linear", "Metric convolutions perform similar to the dot product; ours = largest "
-                 "|metric - linear| (points)", paper=round(max(abs(93.06 - 92.8), abs(92.71 - 92.8)), 2),
-                 ours=round(gap, 2), check=nngeom.at_most(1.0), judged_at=("paper",))
+                 paper=PAPER[kind], ours=ours_of(best_of[kind]), check=agrees(),
+                 source=f"sec. 2.4, Table 2 ({kind}: {PAPER[kind]})", judged_at=("paper",),
+                 note=(ONE_POINT if S.seeds == 1 else "Welch interval with our seed spread") + "; judged at paper "
+                      "only (the cpu run: 4 epochs on 2,500 images)")
+gaps = {}
+if "linear" in S.convolutions:
+    for kind in [k for k in ("l2", "istereo") if k in S.convolutions]:
+        gaps[kind] = nngeom.claim(
+            f"A.T2.similar-to-linear.{kind}", f"{kind} convolutions perform similar to the dot product: our gap to "
+            "the linear network (points) against the document's", paper=round(PAPER[kind] - PAPER["linear"], 2),
+            ours=ours_of(best_of[kind] - best_of["linear"]), check=agrees(),
+            source="sec. 2.4, Table 2: \"we find metric based convolution performing similar to the dot product\"",
+            judged_at=("paper",), note=(ONE_POINT if S.seeds == 1 else "Welch interval with our seed spread")
+            + "; judged at paper only")
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# The table shows what this profile trained; at the `cpu` profile the three networks see 2 500 images for 4 epochs,
-# so the accuracies only show whether the distance and i-stereo convolutions train with the ordinary recipe, and how
-# far they land from the dot product at equal budget (the `A.T2.similar-to-linear` row above, judged only at the
-# `paper` profile); the "train minutes" column gives their cost relative to the
-# dot-product convolution (an extra convolution of $x^2$ for the patch norms and elementwise work per output).
-# Table 2's numbers need the `paper` profile.
+# The table above shows what this profile trained; the "train minutes" column gives the cost of the metric
+# convolutions relative to the dot product (an extra convolution of $x^2$ for the patch norms and elementwise work per
+# output). The sentences below are computed from this run.
+
+# %%
+ledger = {r["id"]: r for r in nngeom.book.ledger.current_rows()}
+parts = [f"At the `{S.profile}` profile ({S.epochs} epochs on {len(x_train)} images, {S.seeds} seed(s)) the best "
+         "test accuracies are " + ", ".join(f"{k} {best_of[k].mean():.2f} %" for k in S.convolutions)
+         + " (document: " + ", ".join(f"{k} {PAPER[k]}" for k in S.convolutions) + ")."]
+if gaps:
+    parts.append("Gaps to the dot product: " + ", ".join(
+        f"{k} {np.mean(r['ours']):+.2f} points against the document's {r['paper']:+.2f} (**{r['verdict']}**)"
+        for k, r in gaps.items()) + ".")
+trained = [k for k in S.convolutions if ledger[f"A.T2.trains.{k}"]["passed"]]
+parts.append(f"Networks above chance: {', '.join(trained) if trained else 'none'} of {', '.join(S.convolutions)}.")
+nngeom.reading(" ".join(parts))

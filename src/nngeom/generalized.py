@@ -203,13 +203,73 @@ def transform_layer(name: str, in_features: int, out_features: int, hidden: int 
     raise ValueError(f"unknown transform {name!r}: choose one of {', '.join(TABLE1_TRANSFORMS)} or l<p>")
 
 
-def metric_mlp(name: str, in_features: int, width: int, classes: int, hidden: int = 100) -> nn.Sequential:
-    """Table 1 network: Layer1 -> BatchNorm1d(affine=False) -> LayerNorm -> ELU -> Linear(width, classes)."""
+def metric_mlp(name: str, in_features: int, width: int, classes: int, hidden: int = 100,
+               normalize: bool = True) -> nn.Sequential:
+    """Table 1 network: Layer1 -> BatchNorm1d(affine=False) -> LayerNorm -> ELU -> Linear(width, classes).
+
+    ``normalize=False`` drops the BatchNorm and LayerNorm (Layer1 -> ELU -> Linear), the ablation of the
+    document's remark that normalisation is needed to optimise (sec. 2.4); the default builds the same modules,
+    in the same order (hence the same initialisation under a seed), as before the option existed.
+    """
     width = _positive_int("width", width)
+    layer = transform_layer(name, in_features, width, hidden)
+    norms = [nn.BatchNorm1d(width, affine=False), nn.LayerNorm(width)] if normalize else []
     return nn.Sequential(
-        transform_layer(name, in_features, width, hidden),
-        nn.BatchNorm1d(width, affine=False),
-        nn.LayerNorm(width),
+        layer,
+        *norms,
         nn.ELU(),
         nn.Linear(width, _positive_int("classes", classes)),
     )
+
+
+#: Table 1 rows with an inner width (``hidden``): the learnable generalised distances of sec. 2.5.
+GENERALISED = ("convex", "invex", "ordinary")
+
+
+def layer1_parameters(name: str, in_features: int, width: int, hidden: int = 100) -> int:
+    """Number of learnable parameters of ``transform_layer(name, in_features, width, hidden)``.
+
+    Counted from the layers' formulas (D = ``in_features``, h = ``width``, k = ``hidden``): linear
+    ``D h + h``; l^p ``D h`` (centres only); i-stereo ``(D + 1) h``; convex (two input maps, one k x k and one
+    h x k non-negative map, output bias) ``2 (D k + k) + k^2 + h k + h``; invex and ordinary (one residual block
+    D -> k -> D, then h centres in R^D) ``2 D k + k + D + D h``. ``tests/test_generalized.py`` checks every
+    formula against the modules' own parameter count.
+    """
+    D, h, k = (_positive_int(n, v) for n, v in (("in_features", in_features), ("width", width), ("hidden", hidden)))
+    if name == "linear":
+        return D * h + h
+    if name == "istereo":
+        return (D + 1) * h
+    if name == "convex":
+        return 2 * (D * k + k) + k * k + h * k + h
+    if name in ("invex", "ordinary"):
+        return 2 * D * k + k + D + D * h
+    if isinstance(name, str) and name.startswith("l"):
+        transform_layer(name, 1, 1)  # validates the name (l<p>, p > 0)
+        return D * h
+    raise ValueError(f"unknown transform {name!r}: choose one of {', '.join(TABLE1_TRANSFORMS)} or l<p>")
+
+
+def matched_hidden(name: str, in_features: int, width: int, budget: int | None = None) -> int:
+    """The inner width k >= 1 of a generalised distance whose Layer1 parameter count is closest to ``budget``.
+
+    ``budget`` defaults to the linear layer's ``D h + h`` (Table 1's "similar number of parameters", sec. 2.5);
+    ties go to the smaller k. The count grows with k, so when even k = 1 exceeds the budget the answer is 1:
+    compare ``layer1_parameters(name, D, h, 1)`` with the budget to see whether it could be met.
+    """
+    if name not in GENERALISED:
+        raise ValueError(f"{name!r} has no inner width: choose one of {', '.join(GENERALISED)}")
+    budget = layer1_parameters("linear", in_features, width) if budget is None else _positive_int("budget", budget)
+
+    def count(k: int) -> int:
+        return layer1_parameters(name, in_features, width, k)
+
+    if count(1) >= budget:
+        return 1
+    low, high = 1, 2  # invariant: count(low) < budget; find high with count(high) >= budget, then bisect
+    while count(high) < budget:
+        low, high = high, 2 * high
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if count(mid) < budget else (low, mid)
+    return low if budget - count(low) <= count(high) - budget else high
