@@ -198,7 +198,7 @@ def cell(transform, width, hidden):
     """Per-seed best test accuracies (%) and training seconds of one cell."""
     runs = [nngeom.cached("metric-mlp", train_cell, transform=transform, width=width, seed=seed, n_train=N_TRAIN,
                           n_test=N_TEST, epochs=S.epochs, batch_size=S.batch_size, lr=S.lr, hidden=hidden)
-            for seed in range(S.seeds)]
+            for seed in nngeom.sweep(range(S.seeds), "seeds")]
     best = np.array([100 * max(r["test_accuracy"]) for r in runs])
     return {"best": best, "mean": best.mean(), "std": best.std(ddof=1) if len(best) > 1 else 0.0, "max": best.max(),
             "seconds": sum(r["seconds"] for r in runs), "hidden": hidden,
@@ -292,7 +292,7 @@ for name in ABLATION:
     for width in S.ablation_widths:
         plain = [nngeom.cached("metric-mlp-unnormalised", train_unnormalised, transform=name, width=width, seed=seed,
                                n_train=N_TRAIN, n_test=N_TEST, epochs=S.epochs, batch_size=S.batch_size, lr=S.lr)
-                 for seed in range(S.seeds)]
+                 for seed in nngeom.sweep(range(S.seeds), "seeds")]
         ablation[(name, width)] = {"with": cell(name, width, S.hidden)["best"],
                                    "without": np.array([100 * max(r["test_accuracy"]) for r in plain]),
                                    "seconds": sum(r["seconds"] for r in plain)}

@@ -116,7 +116,7 @@ def train(conv, seed, n_train, n_test, epochs, batch_size, lr):
 
 
 runs = {kind: [nngeom.cached("metric-resnet20", train, conv=kind, seed=seed, n_train=N_TRAIN, n_test=N_TEST,
-                             epochs=S.epochs, batch_size=S.batch_size, lr=S.lr) for seed in range(S.seeds)]
+                             epochs=S.epochs, batch_size=S.batch_size, lr=S.lr) for seed in nngeom.sweep(range(S.seeds), "seeds")]
         for kind in S.convolutions}
 rows = []
 best_of = {}
