@@ -105,3 +105,44 @@ def test_random_plane_orthonormal_and_grid():
     assert points.shape == (25, 50)
     torch.testing.assert_close(points[12], x0)  # the centre of an odd grid is x0
     torch.testing.assert_close((points[13] - x0) @ plane.T, torch.tensor([1.0, 0.0]), atol=1e-5, rtol=0)
+
+
+def _two_rows(variances):
+    """A batch of two rows [x, -x] whose unbiased per-unit variances are ``variances`` (2 x^2 = v)."""
+    x = torch.sqrt(torch.tensor(variances, dtype=torch.float64) / 2)
+    return torch.stack([x, -x])
+
+
+def test_nassar_penalty_worked_example():
+    """By hand, D = 4, tau = 1, alpha = 1: the anchor is lambda_2, beta = 2 lambda_2, gamma_n = beta / n."""
+    eye = torch.eye(4, dtype=torch.float64)
+    # variances 8, 4, 2, 1: beta = 8, gamma_3 = 8/3 (ratio 0.75), gamma_4 = 2 (ratio 0.5): (0.0625 + 0.25) / 4
+    got = regularizers.nassar_spectral_penalty(_two_rows([8.0, 4.0, 2.0, 1.0]), eye, alpha=1.0, tau=1)
+    assert got.item() == pytest.approx(0.078125, abs=1e-12)
+    # variances 8, 4, 4, 1: ratio 1.5 at n = 3 adds the one-sided term: (0.25 + 0.5 + 0.25) / 4
+    got = regularizers.nassar_spectral_penalty(_two_rows([8.0, 4.0, 4.0, 1.0]), eye, alpha=1.0, tau=1)
+    assert got.item() == pytest.approx(0.25, abs=1e-12)
+    # an exact power law beyond the anchor costs nothing; order of the units does not matter (sorted)
+    got = regularizers.nassar_spectral_penalty(_two_rows([2.0, 8.0, 8.0 / 3.0, 4.0]), eye, alpha=1.0, tau=1)
+    assert got.item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_nassar_penalty_uses_the_given_basis_and_is_differentiable():
+    h = _two_rows([8.0, 4.0, 2.0, 1.0])
+    rotation, _ = torch.linalg.qr(torch.randn(4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    rotated = (h @ rotation.T).requires_grad_(True)  # the same batch in rotated coordinates
+    got = regularizers.nassar_spectral_penalty(rotated, rotation, alpha=1.0, tau=1)  # rotated @ R = h
+    assert got.item() == pytest.approx(0.078125, abs=1e-10)
+    got.backward()
+    assert rotated.grad is not None and rotated.grad.abs().sum() > 0
+    sample = torch.randn(200, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * torch.tensor(
+        [3.0, 2.0, 1.0, 0.5], dtype=torch.float64)
+    basis = regularizers.eigenbasis(sample)  # diagonalises the covariance, eigenvalues descending
+    centred = sample - sample.mean(0)
+    diagonal = basis.T @ (centred.T @ centred / len(sample)) @ basis
+    np.testing.assert_allclose(diagonal - torch.diag(torch.diag(diagonal)), 0.0, atol=1e-10)
+    assert torch.all(torch.diff(torch.diag(diagonal)) <= 0)
+    with pytest.raises(ValueError):
+        regularizers.nassar_spectral_penalty(h, torch.eye(3, dtype=torch.float64), 1.0, 1)
+    with pytest.raises(ValueError):
+        regularizers.nassar_spectral_penalty(h, torch.eye(4, dtype=torch.float64), 1.0, 3)

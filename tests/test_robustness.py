@@ -80,3 +80,16 @@ def test_bad_arguments():
         robustness.evaluate(model, x, y, "cw", GRID)
     with pytest.raises(ValueError):
         robustness.Perturbation(model, x, y, "pgd_l2", steps=0)
+
+
+def test_pgd_with_a_fixed_step_reaches_the_corner_on_a_linear_model():
+    """Authors' settings (20 steps of a fixed size): on a linear model the sign steps end on the eps-ball corner."""
+    model, x, y = linear_problem(seed=1)
+    xc, yc = correct_subset(model, x, y)
+    attack = robustness.Perturbation(model, xc, yc, "pgd_linf", steps=20, abs_step=1e-2)
+    delta = attack(0.05)  # 20 x 0.01 = 0.2 > eps: every coordinate saturates at +-eps
+    np.testing.assert_allclose(delta.abs().numpy(), 0.05, rtol=1e-12)
+    short = robustness.Perturbation(model, xc, yc, "pgd_linf", steps=2, abs_step=1e-2)(0.05)
+    np.testing.assert_allclose(short.abs().numpy(), 0.02, rtol=1e-12)  # two steps cannot leave the ball
+    with pytest.raises(ValueError):
+        robustness.Perturbation(model, xc, yc, "pgd_linf", abs_step=0.0)

@@ -32,7 +32,7 @@
 # is used, and the notebook says so. The plane spans $[-\text{extent}, \text{extent}]^2$ around the image (the document: $\pm 20$ on a $100\times100$
 # grid); the `cpu` profile uses a coarser grid (below).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = "cpu"
 n_train = None
 n_test = None
@@ -51,23 +51,31 @@ batch_size = None
 lr = None
 decoder_lr = None
 l2_weight = None
+l2_form = None
 jac_weight = None
 jac_proj = None
 spec_weight = None
 spec_alpha = None
 spec_tau = None
+spec_method = None
 train_seed = None
 extent = None           # half-width of the plane
 resolution = None       # grid points per axis
 n_jacobian = None       # test images on which Jacobian norms are averaged
 plane_seed = None
 
-# %%
+# %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
+from myst_nb import glue
+from scipy import ndimage
 
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto, imported by nngeom.train
 import nngeom
 from nngeom import landscape
 from nngeom import robust_models as rm
@@ -77,10 +85,14 @@ LOCAL = {
     "cpu": {"extent": 20.0, "resolution": 60, "n_jacobian": 2000, "plane_seed": 0},
     "paper": {"extent": 20.0, "resolution": 100, "n_jacobian": 10000, "plane_seed": 0},
 }
+LOCAL_SOURCES = {"extent": "authors' code: range +-20", "resolution": "authors' code: 100 x 100 grid",
+                 "n_jacobian": "ours: test images for the Appendix D comparison", "plane_seed": "ours"}
 PROFILES = {name: {**rm.TRAINING[name], **LOCAL[name]} for name in rm.TRAINING}
 BOUNDS = {**rm.TRAINING_BOUNDS, "extent": (1e-6, None), "resolution": (3, 1000), "n_jacobian": (10, None)}
 S = nngeom.settings(PROFILES, globals(), section="neural-robustness/s3_3_geometry", bounds=BOUNDS)
 cfg = rm.training_config(S)
+print(f"fast-matmul ranking mode of the local rule: {rm.ranking_mode()} (part of the cache key of KH)")
+display(rm.sources_table(S, LOCAL_SOURCES, PROFILES))
 
 # %% [markdown]
 # ## One plane, five models (Fig. 4)
@@ -117,73 +129,169 @@ for c, (name, (jac, cls, conf)) in enumerate(maps.items()):
 axes[0, 0].set_ylabel("Jacobian norm of $\\hat h$")
 axes[1, 0].set_ylabel("decision (colour) and confidence (opacity)")
 fig.tight_layout()
-plt.show()
+glue("s3_3-fig4", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
-# ## Jacobian norms and smoothness, measured
+# ```{glue:figure} s3_3-fig4
+# :name: fig-s3_3-fig4
 #
-# The maps are summarised by the median norm on the plane and by a roughness: the mean absolute difference of
-# $\log_{10}\|J\|_F$ between neighbouring grid points, relative to its range on the plane (how abruptly the norm
-# changes, independent of its level). Norms are also averaged over test images, where the models are trained.
+# Recomputes Fig. 4 of the document on one random plane through a test image (the cross): top, $\log_{10}$ of the
+# Frobenius norm of the hidden Jacobian; bottom, the predicted class (colour) and its confidence (opacity). Look for
+# the level of the norm per model, how abruptly it changes across the plane, and the size and edges of the decision
+# domains.
+# ```
+
+# %% [markdown]
+# ## Jacobian norms and decision landscapes, measured on the plane
+#
+# The document reads Fig. 4 by eye; we measure the same plane.
+#
+# * Jacobian level: the median of $\|J\|_F$ over the grid. Roughness of the Jacobian map: the mean absolute
+#   difference of $\log_{10}\|J\|_F$ between neighbouring grid points, relative to its range on the plane (how
+#   abruptly the norm changes, independent of its level).
+# * Decision domains: the number of connected regions of equal predicted class (4-neighbour connectivity) and their
+#   mean area as a fraction of the plane; the boundary fraction, the share of neighbouring grid pairs whose classes
+#   differ (a longer, rougher border gives more such pairs); the same fraction in the central ninth of the plane
+#   (the neighbourhood of the image).
+# * Confidence: the mean absolute change of the confidence between neighbouring grid points.
+#
+# Norms are also averaged over test images (where the models are trained), for the Appendix D comparison.
 
 # %%
+def neighbour_steps(values):
+    return torch.cat([(values[1:] - values[:-1]).abs().flatten(), (values[:, 1:] - values[:, :-1]).abs().flatten()])
+
+
 def roughness(jac):
     lj = torch.log10(jac + 1e-30)
-    steps = torch.cat([(lj[1:] - lj[:-1]).abs().flatten(), (lj[:, 1:] - lj[:, :-1]).abs().flatten()])
-    return float(steps.mean() / (lj.max() - lj.min()).clamp_min(1e-12))
+    return float(neighbour_steps(lj).mean() / (lj.max() - lj.min()).clamp_min(1e-12))
 
 
+def regions(cls):
+    grid = cls.numpy()
+    return sum(ndimage.label(grid == c)[1] for c in np.unique(grid))
+
+
+def boundary_fraction(cls):
+    return float((neighbour_steps(cls.float()) > 0).float().mean())
+
+
+centre = slice(S.resolution // 3, S.resolution - S.resolution // 3)
 x_jac = x_test[:S.n_jacobian]
 rows = {}
 for name, model in models.items():
-    jac_test = landscape.model_jacobian_norms(model, x_jac)
-    rows[name] = {"median norm on the plane": float(maps[name][0].median()),
-                  "roughness on the plane": roughness(maps[name][0]),
-                  "mean norm on test images": float(jac_test.mean()),
-                  "||W||_F": float(model.encoder_weight().norm()),
-                  "classes on the plane": int(maps[name][1].unique().numel())}
+    jac, cls, conf = maps[name]
+    count = regions(cls)
+    rows[name] = {"median norm on the plane": float(jac.median()),
+                  "roughness on the plane": roughness(jac),
+                  "regions": count, "mean region area": 1.0 / count,
+                  "boundary fraction": boundary_fraction(cls),
+                  "boundary fraction, centre": boundary_fraction(cls[centre, centre]),
+                  "confidence step": float(neighbour_steps(conf).mean()),
+                  "classes on the plane": int(cls.unique().numel()),
+                  "mean norm on test images": float(landscape.model_jacobian_norms(model, x_jac).mean()),
+                  "||W||_F": float(model.encoder_weight().detach().norm())}
 table = pd.DataFrame(rows).T
-print(table.round(4).to_string())
+display(table.round(4))
+plane_norm = table["median norm on the plane"].to_dict()
 test_norm = table["mean norm on test images"].to_dict()
+col = lambda name: table[name].to_dict()  # noqa: E731
 
-nngeom.claim("R.geo.L2-below-BP", "L2 has a lower hidden-Jacobian norm than BP", paper="L2 << BP",
-             ours={"L2": test_norm["L2"], "BP": test_norm["BP"]}, check=nngeom.order(["BP", "L2"]))
-nngeom.claim("R.geo.JReg-below-BP", "JReg has a lower hidden-Jacobian norm than BP", paper="JReg << BP",
-             ours={"JReg": test_norm["JReg"], "BP": test_norm["BP"]}, check=nngeom.order(["BP", "JReg"]))
-nngeom.claim("R.geo.L2-lowest", "L2 has the lowest hidden-Jacobian norm of the five models", paper="L2 lowest",
-             ours=test_norm, check=nngeom.holds(min(test_norm, key=test_norm.get) == "L2", "L2 is the minimum"))
-nngeom.claim("R.geo.BP-highest", "BP has by far the highest hidden-Jacobian norm", paper="BP highest",
-             ours=test_norm, check=nngeom.holds(max(test_norm, key=test_norm.get) == "BP", "BP is the maximum"))
-rough = table["roughness on the plane"].to_dict()
+# %% [markdown]
+# ## Claims on Fig. 4
+
+# %%
+FIG4 = 'sec. 3, Fig. 4: "weight regularization, in general, results in the lowest norm values, whereby L2 ' \
+       'regularization achieves the lowest."'
+SCALE = "scale: epochs (25: the penalties have had little time to shape W)"
+nngeom.claim("R.geo.L2-below-BP", "L2 has a lower hidden-Jacobian norm than BP on the plane", paper="L2 << BP",
+             ours={"L2": plane_norm["L2"], "BP": plane_norm["BP"]}, check=nngeom.order(["BP", "L2"]), source=FIG4,
+             cause=SCALE)
+nngeom.claim("R.geo.JReg-below-BP", "JReg has a lower hidden-Jacobian norm than BP on the plane", paper="JReg << BP",
+             ours={"JReg": plane_norm["JReg"], "BP": plane_norm["BP"]}, check=nngeom.order(["BP", "JReg"]),
+             source=FIG4, cause=SCALE)
+nngeom.claim("R.geo.L2-lowest", "L2 has the lowest hidden-Jacobian norm of the five models on the plane",
+             paper="L2 lowest", ours=plane_norm,
+             check=nngeom.holds(min(plane_norm, key=plane_norm.get) == "L2", "L2 is the minimum"), source=FIG4,
+             cause=SCALE)
+nngeom.claim("R.geo.BP-highest", "BP has by far the highest hidden-Jacobian norm on the plane", paper="BP highest",
+             ours=plane_norm, check=nngeom.holds(max(plane_norm, key=plane_norm.get) == "BP", "BP is the maximum"),
+             source='sec. 3, Fig. 4: "the naive model exhibits by far the highest Jacobian scores"', cause=SCALE)
+between = max(plane_norm["L2"], plane_norm["JReg"]) < plane_norm["SpecReg"] < plane_norm["BP"]
+nngeom.claim("R.geo.SpecReg-between", "SpecReg's Jacobian norm lies between the weight-regularised models' and BP's",
+             paper="between those poles", ours=plane_norm,
+             check=nngeom.holds(between, "max(L2, JReg) < SpecReg < BP"),
+             source='sec. 3, Fig. 4: "Regarding the norm values, spectral regularization resides between those poles"',
+             cause=SCALE)
+log_gap = {name: abs(np.log10(plane_norm[name]) - np.log10(plane_norm["KH"])) for name in plane_norm if name != "KH"}
+nngeom.claim("R.geo.KH-close-to-weightreg", "KH's Jacobian level is closest to a weight-regularised model's",
+             paper="KH closest to weight regularization", ours=log_gap,
+             check=nngeom.holds(min(log_gap, key=log_gap.get) in ("L2", "JReg"), "the nearest model is L2 or JReg"),
+             source='sec. 3, Fig. 4: "In terms of the range of the Jacobian, [12]\'s model (KHModel) is closest to '
+                    'weight regularization"', cause=SCALE)
+rough = col("roughness on the plane")
 nngeom.claim("R.geo.KH-smoothest", "KH's Jacobian norm changes most gradually across the plane",
              paper="KH changes only gradually and smoothly", ours=rough,
-             check=nngeom.holds(min(rough, key=rough.get) == "KH", "KH has the lowest roughness"))
+             check=nngeom.holds(min(rough, key=rough.get) == "KH", "KH has the lowest roughness"),
+             source='sec. 3, Fig. 4: "the norm value changes only gradually and smoothly along the latent activation '
+                    'landscape of the KH model."')
+count, border = col("regions"), col("boundary fraction")
+clear = all(count["BP"] > count[m] and border["BP"] > border[m] for m in ("L2", "JReg"))
+nngeom.claim("R.geo.BP-small-rough-domains", "BP's decision domains are smaller and their borders longer than L2's "
+             "and JReg's", paper="BP: small domains, rough edges; L2, JReg: clear borders",
+             ours={"regions": count, "boundary fraction": border},
+             check=nngeom.holds(clear, "BP has more regions and a larger boundary fraction than L2 and JReg"),
+             source='sec. 3, Fig. 4: "smooth decision boundaries with very clear borders" (L2, JReg); BP: "rather small '
+                    'decision domains with rougher edges"', cause=SCALE)
+area, centre_border = col("mean region area"), col("boundary fraction, centre")
+patches = area["SpecReg"] > area["BP"] and centre_border["SpecReg"] > border["SpecReg"]
+nngeom.claim("R.geo.SpecReg-patches", "SpecReg has larger domains than BP but a rougher terrain near the image",
+             paper="large patches, rough near the centre",
+             ours={"mean region area": {k: area[k] for k in ("SpecReg", "BP")},
+                   "SpecReg boundary fraction": {"centre": centre_border["SpecReg"], "plane": border["SpecReg"]}},
+             check=nngeom.holds(patches, "area SpecReg > area BP and SpecReg's centre boundary fraction > its plane's"),
+             source='sec. 3, Fig. 4: SpecReg "shows rather large decision domain patches" but "in the close '
+                    'neighborhood of the center ... the decision terrain appears particularly rough"',
+             cause="reconstruction: spec_method (published penalty of Nassar et al., not the authors' variant)")
+step = col("confidence step")
+nngeom.claim("R.geo.KH-confidence-gradual", "KH's confidence changes less abruptly than L2's and JReg's",
+             paper="less abrupt than weight regularized", ours={k: step[k] for k in ("KH", "L2", "JReg")},
+             check=nngeom.holds(step["KH"] < step["L2"] and step["KH"] < step["JReg"],
+                                "KH's mean confidence step below L2's and JReg's"),
+             source='sec. 3, Fig. 4: "the hybrid model\'s confidence changes less abruptly between decision domains, '
+                    'compared to the weight regularized models."')
 
 # %% [markdown]
 # ## Appendix D: L2 and Jacobian penalties act alike locally
 #
 # First the identity $\|J\|_F = \|\mathrm{diag}(\sigma'(Wx))W\|_F$ against `torch.autograd` on a few test images for
-# every model; then, across models, whether a smaller weight norm $\|W\|_F$ goes with a smaller Jacobian norm, as
-# the argument predicts for L2 and JReg against BP.
+# every model (a check of our closed form); then, across models, whether a smaller weight norm $\|W\|_F$ goes with a
+# smaller Jacobian norm on test images, as the argument predicts for L2 and JReg against BP.
 
 # %%
 errors = {}
 for name, model in models.items():
     model_cpu = model.cpu().double()
     xs = x_test[:4].double()
-    closed = landscape.relu_power_jacobian_norm(model_cpu.encoder_weight(), model_cpu.pre(xs), model_cpu.n)
+    closed = landscape.relu_power_jacobian_norm(model_cpu.encoder_weight().detach(), model_cpu.pre(xs).detach(),
+                                                model_cpu.n)
     auto = landscape.jacobian_norm_autograd(model_cpu.hidden, xs)
     errors[name] = float(((closed - auto).abs() / auto.clamp_min(1e-300)).max())
     model.float().to(nngeom.device())
 print("max relative error of eq. A10 against autograd:", {k: f"{v:.1e}" for k, v in errors.items()})
-nngeom.claim("R.D.eqA10", "The hidden Jacobian equals diag(sigma'(Wx)) W (eq. A10)", paper="identity",
-             ours=max(errors.values()), check=nngeom.at_most(1e-6), judged_at=("smoke", "cpu", "paper"))
+nngeom.claim("R.D.eqA10", "The closed-form hidden Jacobian diag(sigma'(Wx)) W (eq. A10) matches autograd",
+             paper=None, ours=max(errors.values()), check=nngeom.at_most(1e-6), kind="check",
+             judged_at=("smoke", "cpu", "paper"))
 w_norm = table["||W||_F"].to_dict()
 alike = (w_norm["L2"] < w_norm["BP"] and w_norm["JReg"] < w_norm["BP"]
          and test_norm["L2"] < test_norm["BP"] and test_norm["JReg"] < test_norm["BP"])
-nngeom.claim("R.D.L2-JReg-alike", "L2 and JReg both lower the weight norm and the Jacobian norm relative to BP",
-             paper="same local effect", ours={"||W||_F": w_norm, "mean ||J||_F": test_norm},
-             check=nngeom.holds(alike, "both norms below BP's for L2 and JReg"))
+row_alike = nngeom.claim(
+    "R.D.L2-JReg-alike", "L2 and JReg both lower the weight norm and the Jacobian norm relative to BP",
+    paper="same local effect", ours={"||W||_F": w_norm, "mean ||J||_F": test_norm},
+    check=nngeom.holds(alike, "both norms below BP's for L2 and JReg"),
+    source='App. D, eq. A10: "Consequently, Jacobian and L2 regularization locally have the same effect on '
+           'robustness."', cause=SCALE)
 
 fig, ax = plt.subplots(figsize=(5, 4))
 for name in rm.MODEL_NAMES:
@@ -191,14 +299,37 @@ for name in rm.MODEL_NAMES:
 ax.set(xscale="log", yscale="log", xlabel=r"$\|W\|_F$", ylabel=r"mean $\|J\|_F$ on test images")
 ax.legend()
 fig.tight_layout()
-plt.show()
+glue("s3_3-weights-jacobian", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} s3_3-weights-jacobian
+# :name: fig-s3_3-weights-jacobian
+#
+# Appendix D's argument (eq. A10), which the document does not plot: the weight norm $\|W\|_F$ of each model
+# against its mean hidden-Jacobian norm on test images. Look for whether the models with smaller weights also have
+# smaller Jacobians, L2 and JReg against BP in particular.
+# ```
+#
+# ## Claims
+
+# %%
+nngeom.claims_table()
 
 # %% [markdown]
 # ## Reading the result
 #
-# The table gives each model's Jacobian norm on the plane and on test images, how abruptly it changes, its weight
-# norm and how many classes its decision landscape shows on the plane; the claims compare the orderings with the
-# document's reading of Fig. 4. Far from the image the pre-activations grow linearly along the plane and
-# $\mathrm{ReLU}(h)^{4.5}$ with them, so the maps are drawn on a logarithmic scale. The identity of eq. A10 holds to
-# rounding error; whether the L2 and JReg models also end up with the smaller norms depends on training, and the
-# numbers above show it for this run.
+# Far from the image the pre-activations grow linearly along the plane and $\mathrm{ReLU}(h)^{4.5}$ with them, so
+# the maps are drawn on a logarithmic scale. The landscape measures are those of one plane, as in the document's
+# figure; another plane gives other numbers.
+
+# %%
+by_norm = " < ".join(sorted(plane_norm, key=plane_norm.get))
+nngeom.reading(
+    f"Median hidden-Jacobian norm on the plane, lowest first: {by_norm}. Decision regions on the plane: "
+    + ", ".join(f"{k} {v}" for k, v in count.items())
+    + "; boundary fractions: " + ", ".join(f"{k} {v:.3f}" for k, v in border.items())
+    + f". The smoothest Jacobian map (lowest roughness) is {min(rough, key=rough.get)}'s, the most gradual confidence "
+    f"{min(step, key=step.get)}'s. Eq. A10 matches autograd to a relative error of {max(errors.values()):.1e}; "
+    f"L2 and JReg {'both' if alike else 'do not both'} have smaller weight and Jacobian norms than BP "
+    f"(R.D.L2-JReg-alike: {row_alike['verdict']}).")

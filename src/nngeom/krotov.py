@@ -136,8 +136,11 @@ def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.0
     x = x.to(dev)
     generator = torch.Generator().manual_seed(int(seed))
     monitor = {"update_norm": [], "weight_change": []}
-    from tqdm.auto import tqdm
-    for epoch in tqdm(range(epochs), disable=not progress, desc="local rule", leave=False):
+    epoch_range = range(epochs)
+    if progress:  # imported only when asked: tqdm.auto warns in kernels without ipywidgets
+        from tqdm.auto import tqdm
+        epoch_range = tqdm(epoch_range, desc="local rule", leave=False)
+    for epoch in epoch_range:
         eps = lr * (1.0 - epoch / epochs)
         before = layer.synapses.clone()
         order = torch.randperm(len(x), generator=generator).to(dev)

@@ -9,14 +9,22 @@
 
   estimated with ``n_proj`` random projections; ``n_proj = -1`` sums the H canonical projections
   (exact, H backward passes);
-* `spectral_penalty`: Nassar et al. (2020) push the ordered covariance spectrum of the hidden
-  activations towards ``lambda_n = lambda_1 n^-alpha``::
+* `nassar_spectral_penalty`: the published spectral regulariser of Nassar et al. (2020, "On 1/n neural
+  representation and robustness"), which the document cites as [16]. At the start of every epoch the
+  eigenvectors V of the covariance of the hidden activations over the whole training set are computed
+  (no gradient, `eigenbasis`); on each batch the eigenvalues are estimated in that fixed basis,
+  ``lambda_n = (V^T C_batch V)_nn`` (C_batch the unbiased batch covariance), sorted in descending
+  order, and compared with the target ``gamma_n = beta n^-alpha`` anchored at the (tau+1)-th
+  eigenvalue, ``beta = lambda_(tau+1) (tau+1)^alpha`` (detached)::
 
-      L = 1/|N_tau| sum_{n >= tau} (lambda_n / (lambda_1 n^-alpha) - 1)^2,
+      L = 1/D sum_{n > tau+1, lambda_n > 0} [ (lambda_n / gamma_n - 1)^2 + max(0, lambda_n / gamma_n - 1) ],
 
-  with lambda_1 detached (the target's scale is not optimised). This is our reconstruction of the
-  method, which the document cites without formula; the authors' code compares the batch spectrum in
-  the eigenbasis of the epoch's covariance with an unscaled target n^-alpha and adds a one-sided term.
+  D the hidden width: the first tau eigenvalues are free, excess variance is penalised more than a
+  deficit (the one-sided term);
+* `spectral_penalty`: our earlier, simpler reconstruction (kept as ``spec_method = "batch"``): the batch
+  spectrum itself, the target ``lambda_1 n^-alpha`` with lambda_1 detached, the mean over n >= tau of
+  ``(lambda_n / (lambda_1 n^-alpha) - 1)^2``, no one-sided term. The document's authors' code differs from
+  both (an unscaled target n^-alpha in the epoch's eigenbasis, plus a one-sided term).
 """
 from __future__ import annotations
 
@@ -91,3 +99,38 @@ def spectral_penalty(h: torch.Tensor, alpha: float = 1.0, tau: int = 10, eps: fl
     n = torch.arange(1, count + 1, dtype=h.dtype, device=h.device)
     target = lam[0].detach().clamp_min(eps) * n.pow(-alpha)
     return (lam[:count][tau - 1:] / target[tau - 1:] - 1).pow(2).mean()
+
+
+@torch.no_grad()
+def eigenbasis(h: torch.Tensor) -> torch.Tensor:
+    """Eigenvectors (columns) of the covariance of the rows of ``h`` (N, D), ordered by descending eigenvalue."""
+    if h.dim() != 2 or len(h) < 2:
+        raise ValueError(f"h must be (samples >= 2, hidden), got shape {tuple(h.shape)}")
+    centred = h - h.mean(0, keepdim=True)
+    cov = centred.T @ centred / len(h)
+    _, vectors = torch.linalg.eigh((cov + cov.T) / 2)
+    return vectors.flip(1)
+
+
+def nassar_spectral_penalty(h: torch.Tensor, basis: torch.Tensor, alpha: float = 1.0, tau: int = 10) -> torch.Tensor:
+    """Nassar et al. (2020) penalty of the batch ``h`` (B, D) in the fixed eigenbasis ``basis`` (D, D); see module doc."""
+    if alpha <= 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    if h.dim() != 2 or len(h) < 2:
+        raise ValueError(f"h must be (batch >= 2, hidden), got shape {tuple(h.shape)}")
+    width = h.shape[1]
+    if basis.shape != (width, width):
+        raise ValueError(f"basis must be ({width}, {width}), got {tuple(basis.shape)}")
+    if not 0 <= tau < width - 1:
+        raise ValueError(f"tau must lie in [0, {width - 2}] for {width} hidden units, got {tau}")
+    centred = h - h.mean(0, keepdim=True)
+    lam = ((centred @ basis.to(h.dtype)) ** 2).sum(0) / (len(h) - 1)  # diag(V^T C V), C the unbiased covariance
+    lam = torch.sort(lam, descending=True).values
+    n = torch.arange(1, width + 1, dtype=h.dtype, device=h.device)
+    beta = (lam[tau] * (tau + 1) ** alpha).detach()
+    if beta <= 0:  # no variance at the anchor: no target to compare with
+        return h.sum() * 0.0
+    ratio = lam[tau + 1:] / (beta * n[tau + 1:].pow(-alpha))
+    excess = ratio - 1
+    terms = torch.where(lam[tau + 1:] > 0, excess.pow(2) + torch.relu(excess), torch.zeros_like(excess))
+    return terms.sum() / width

@@ -8,8 +8,9 @@ scaled to unit l^p norm, not a pixel box):
 
 * ``random``: delta = eps u, u a fixed random unit vector per image (normal entries, normalised);
 * ``fgsm``: delta = eps sign(grad_x CE(f(x), y)) (L-infinity ball; Goodfellow et al. 2015);
-* ``pgd_linf`` / ``pgd_l2``: ``steps`` ascent steps of size ``rel_step * eps / steps`` from delta = 0,
-  signed (L-inf) or normalised (L2) gradients, projected back onto the eps-ball (Madry et al. 2018).
+* ``pgd_linf`` / ``pgd_l2``: ``steps`` ascent steps of size ``rel_step * eps / steps`` (or a fixed
+  ``abs_step``, as in the authors' code: 20 steps of 1e-2) from delta = 0, signed (L-inf) or
+  normalised (L2) gradients, projected back onto the eps-ball (Madry et al. 2018).
 
 The critical distance of an image is the Euclidean norm of the perturbation at the smallest eps
 that flips its prediction: the first flipping eps of the grid, refined by bisection between it and
@@ -44,13 +45,15 @@ class Perturbation:
     """``delta(eps)`` of one kind for a batch of images; ``eps`` is a scalar or one value per image."""
 
     def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, steps: int = 10,
-                 rel_step: float = 2.5, generator: torch.Generator | None = None):
+                 rel_step: float = 2.5, generator: torch.Generator | None = None, abs_step: float | None = None):
         if kind not in KINDS:
             raise ValueError(f"unknown perturbation {kind!r}: choose one of {', '.join(KINDS)}")
-        if steps < 1 or rel_step <= 0:
-            raise ValueError(f"need steps >= 1 and rel_step > 0 (got {steps}, {rel_step})")
+        if steps < 1 or rel_step <= 0 or (abs_step is not None and abs_step <= 0):
+            raise ValueError(f"need steps >= 1, rel_step > 0 and abs_step > 0 or None (got {steps}, {rel_step}, "
+                             f"{abs_step})")
         self.model, self.x, self.y, self.kind = model, x, y, kind
         self.steps, self.rel_step = int(steps), float(rel_step)
+        self.abs_step = None if abs_step is None else float(abs_step)
         self.direction = None
         if kind == "random":
             u = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
@@ -68,7 +71,7 @@ class Perturbation:
         if self.direction is not None:
             return e * self.direction
         delta = torch.zeros_like(self.x)
-        step = self.rel_step * e / self.steps
+        step = self.rel_step * e / self.steps if self.abs_step is None else torch.full_like(e, self.abs_step)
         for _ in range(self.steps):
             g = _grad(self.model, self.x + delta, self.y)
             if self.kind == "pgd_linf":
@@ -112,8 +115,8 @@ def _wrong(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_grid, *, steps: int = 10,
-             rel_step: float = 2.5, bisection: int = 10, batch_size: int = 500, seed: int = 0,
-             device: torch.device | None = None) -> RobustnessResult:
+             rel_step: float = 2.5, abs_step: float | None = None, bisection: int = 10, batch_size: int = 500,
+             seed: int = 0, device: torch.device | None = None) -> RobustnessResult:
     """Relative accuracy for every eps of ``eps_grid`` and critical distances of the correct images."""
     grid = np.asarray(eps_grid, dtype=np.float64)
     if grid.ndim != 1 or grid.size < 1 or np.any(grid <= 0) or np.any(np.diff(grid) <= 0):
@@ -133,7 +136,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_
         if len(xb) == 0:
             continue
         correct_total += len(xb)
-        attack = Perturbation(model, xb, yb, kind, steps=steps, rel_step=rel_step, generator=generator)
+        attack = Perturbation(model, xb, yb, kind, steps=steps, rel_step=rel_step, generator=generator,
+                              abs_step=abs_step)
         flipped = torch.stack([_wrong(model, xb + attack(float(e)), yb) for e in grid]).cpu()  # (n_eps, b)
         flips.append(flipped)
         ever = flipped.any(0)
