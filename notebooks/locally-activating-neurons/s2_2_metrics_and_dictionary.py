@@ -45,9 +45,7 @@ import numpy as np
 import pandas as pd
 import torch
 from myst_nb import glue
-from tqdm import TqdmWarning
 
-warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
 import nngeom  # noqa: E402
 from nngeom import local, voronoi
 from nngeom.distances import pairwise_distance

@@ -53,9 +53,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 from torch import nn
-from tqdm import TqdmWarning
 
-warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
 import nngeom  # noqa: E402
 from nngeom import voronoi
 from nngeom.dictionary import DictionaryMLP

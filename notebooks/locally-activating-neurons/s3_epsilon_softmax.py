@@ -60,9 +60,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 from torch import nn
-from tqdm import TqdmWarning
 
-warnings.filterwarnings("ignore", category=TqdmWarning)  # no ipywidgets: plain progress bars
 import nngeom  # noqa: E402
 import nngeom.train
 from nngeom import attacks, centre_search, local, rejection, voronoi

@@ -83,7 +83,6 @@ from IPython.display import display
 from myst_nb import glue
 from sklearn.mixture import GaussianMixture
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto, imported by nngeom.train
 import nngeom
 from nngeom import krotov, spectrum
 from nngeom import robust_models as rm

@@ -85,7 +85,6 @@ from IPython.display import display
 from myst_nb import glue
 from scipy import stats
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto, imported by nngeom.train
 import nngeom
 from nngeom import landscape, robustness
 from nngeom import robust_models as rm

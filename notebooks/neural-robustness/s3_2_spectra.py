@@ -77,7 +77,6 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto, imported by nngeom.train
 import nngeom
 from nngeom import krotov, spectrum
 from nngeom import robust_models as rm

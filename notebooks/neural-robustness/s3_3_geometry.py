@@ -75,7 +75,6 @@ from IPython.display import display
 from myst_nb import glue
 from scipy import ndimage
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto, imported by nngeom.train
 import nngeom
 from nngeom import landscape
 from nngeom import robust_models as rm

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .book.budget import loop
 from .fast_matmul import fast_float32_matmul
 
 
@@ -140,7 +141,7 @@ def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.0
     if progress:  # imported only when asked: tqdm.auto warns in kernels without ipywidgets
         from tqdm.auto import tqdm
         epoch_range = tqdm(epoch_range, desc="local rule", leave=False)
-    for epoch in epoch_range:
+    for epoch in loop(epoch_range, "local rule epochs", total=epochs):
         eps = lr * (1.0 - epoch / epochs)
         before = layer.synapses.clone()
         order = torch.randperm(len(x), generator=generator).to(dev)

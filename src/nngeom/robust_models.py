@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import data, krotov, regularizers
+from .book.budget import loop
 from .book.cache import cached
 from .book.runtime import device as default_device
 from .fast_matmul import split_bf16_available
@@ -200,12 +201,12 @@ def fit(model: nn.Module, kind: str, train, test, cfg: dict, lr: float, progress
         from tqdm.auto import tqdm
         epochs = tqdm(epochs, desc=kind, leave=False)
     nassar = kind == "SpecReg" and cfg.get("spec_method") == "nassar"
-    for _ in epochs:
+    for _ in loop(epochs, f"{kind} epochs", total=cfg["epochs"]):
         basis = epoch_basis(model, x) if nassar else None
         model.train()
         order = torch.randperm(len(x), generator=generator)
         total = 0.0
-        for i in range(0, len(x), cfg["batch_size"]):
+        for i in loop(range(0, len(x), cfg["batch_size"]), f"{kind} batches"):
             idx = order[i:i + cfg["batch_size"]]
             loss = regularized_loss(model, x[idx].to(dev), y[idx].to(dev), kind, cfg, generator, basis)
             opt.zero_grad(set_to_none=True)
