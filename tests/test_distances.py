@@ -46,6 +46,7 @@ def test_l2_second_derivatives():
 
 
 def test_chunked_equals_single_block(monkeypatch):
+    monkeypatch.setattr(distances, "CPU_KERNEL", False)  # the chunked torch path
     x, w = _pair(7, 13, 4)
     full = pairwise_distance(x, w, 0.5)
     gfull = torch.autograd.grad(full.sum(), (x, w))
@@ -167,3 +168,50 @@ def test_layers_train_with_float32_forward_backward():
         out = layer(torch.randn(4, 8))
         out.sum().backward()
         assert layer.centres.grad is not None and torch.isfinite(layer.centres.grad).all()
+
+
+def _torch_path(x, w, p, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(distances, "CPU_KERNEL", False)
+        return pairwise_distance(x, w, p)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5, 1.0, 1.5, 2.7, 3.0, 20.0, 64.0])
+def test_cpu_kernel_matches_torch_path_float32(p, monkeypatch):
+    """Fused numba kernels (nngeom.lp_kernels) against the chunked torch code, at a Table 1-like shape with the
+    exact ties (t_i = 0) of background pixels at -1; values and both gradients to float32 rounding."""
+    g = torch.Generator().manual_seed(1)
+    x = (torch.rand(50, 784, generator=g) * 2 - 1)
+    w = (torch.rand(37, 784, generator=g) * 2 - 1)
+    x[:, :200], w[:, :150] = -1.0, -1.0
+    x, w = x.requires_grad_(True), w.requires_grad_(True)
+    grad = torch.randn(50, 37, generator=g)
+    ours = pairwise_distance(x, w, p)
+    ref = _torch_path(x, w, p, monkeypatch)
+    torch.testing.assert_close(ours, ref, rtol=2e-6, atol=0)
+    for a, b in zip(torch.autograd.grad((ours * grad).sum(), (x, w)),
+                    torch.autograd.grad((ref * grad).sum(), (x, w))):
+        assert ((a - b).abs().max() / b.abs().max()).item() < 2e-5
+
+
+def test_torch_fallback_is_the_reference(monkeypatch):
+    """Without the CPU kernel (CUDA, or CPU_KERNEL = False) the layer is exactly the chunked torch function."""
+    x, w = _pair(6, 5, 4, dtype=torch.float32)
+    with monkeypatch.context() as m:
+        m.setattr(distances, "CPU_KERNEL", False)
+        assert torch.equal(pairwise_distance(x, w, 0.5), distances._LpDistance.apply(x, w, 0.5))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the CUDA path cannot be compared")
+@pytest.mark.parametrize("p", [0.5, 1.0, 20.0])
+def test_cuda_path_matches_cpu_kernel(p):
+    x, w = _pair(64, 40, 300, dtype=torch.float32)
+    grad = torch.randn(64, 40)
+    cpu = pairwise_distance(x, w, p)
+    gcpu = torch.autograd.grad((cpu * grad).sum(), (x, w))
+    xc, wc = x.detach().cuda().requires_grad_(True), w.detach().cuda().requires_grad_(True)
+    gpu = pairwise_distance(xc, wc, p)
+    ggpu = torch.autograd.grad((gpu * grad.cuda()).sum(), (xc, wc))
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-5, atol=1e-5)
+    for a, b in zip(ggpu, gcpu):
+        torch.testing.assert_close(a.cpu(), b, rtol=1e-4, atol=1e-5)

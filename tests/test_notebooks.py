@@ -1,63 +1,106 @@
-"""Every notebook of the book runs in the smoke profile, and the book builds with warnings as errors.
+"""Every notebook of the book runs in the smoke profile with clean outputs, and the book builds with warnings as errors.
 
 The notebooks are executed in a temporary copy of the book (so that `make test` never overwrites the
-executed notebooks of a `make book` run), in _toc.yml order; the last test builds that copy.
+executed notebooks of a `make book` run), in _toc.yml order; the last test builds that copy. The copy and its
+build are the session's `smoke_book` (tests/conftest.py), which tests/test_browser.py opens in Chromium.
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from nngeom.book import report, runner
+from tests.conftest import ROOT, copy_book
+from nngeom.book import runner
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = runner.toc_notebooks(ROOT)
-COPIED = ["_config.yml", "_toc.yml", "_static", "book", "notebooks"]
-
-
-def copy_book(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("*.ipynb", "report.md", "report", "generated", "_build"))
-        else:
-            shutil.copy2(source, target / name)
-    return target
-
-
-@pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory) -> Path:
-    return copy_book(tmp_path_factory.mktemp("smoke-book"))
+NOTEBOOK_IDS = [f"{p.parent.name}/{p.stem}" for p in NOTEBOOKS]
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=NOTEBOOK_IDS)
 def test_notebook_runs_in_smoke_profile(smoke_book, source):
-    copy = smoke_book / source.relative_to(ROOT)
     start = time.perf_counter()
-    outcome = runner.run(smoke_book, [copy], "smoke", {}, force=True, progress=False)[0]
+    outcome = smoke_book.execute(source)
     assert outcome.status == "ok", f"{outcome.notebook} failed: {outcome.message}"
     print(f"{outcome.notebook}: {time.perf_counter() - start:.1f} s")
 
 
+WARNING = re.compile(r"\b\w*Warning\b")
+
+
+def machine_paths(smoke_root: Path) -> list[str]:
+    """Absolute paths of the machine that built the book: none may reach a reader."""
+    places = {str(ROOT), str(smoke_root), str(Path(sys.prefix)), tempfile.gettempdir() + "/", "/tmp/", "/root/",
+              "/home/", str(Path.home()) + "/", "site-packages"}
+    if os.environ.get("NNGEOM_DATA"):
+        places.add(str(Path(os.environ["NNGEOM_DATA"]).resolve()))
+    return sorted(places - {"//"}, key=len, reverse=True)
+
+
+def unclean_outputs(notebook, paths: list[str]) -> list[str]:
+    """One line per output a reader should not see: a warning on stderr, or a path of the build machine."""
+    found = []
+    for index, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        for output in cell.get("outputs", []):
+            texts = []
+            if output.get("output_type") == "stream":
+                texts.append(output.get("text", ""))
+                if output.get("name") == "stderr" and (hit := WARNING.search(output.get("text", ""))):
+                    line = next(l for l in output["text"].splitlines() if hit.group(0) in l)
+                    found.append(f"code cell {index}: warning on stderr: {line.strip()[:200]}")
+            elif output.get("output_type") == "error":
+                texts.append("\n".join(output.get("traceback", [])))
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith(("+json", "/json")):
+                    texts.append(value if isinstance(value, str) else json.dumps(value))
+            for text in texts:
+                for path in paths:
+                    if path in text:
+                        line = next((l for l in text.splitlines() if path in l), text)
+                        found.append(f"code cell {index}: machine path {path!r}: {line.strip()[:200]}")
+                        break
+    return found
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_notebook_outputs_hold_no_warning_and_no_machine_path(smoke_book, source):
+    """What the page shows: no "TqdmWarning: IProgress not found", no /root/..., /tmp/... or repository path."""
+    if smoke_book.execute(source).status != "ok":
+        pytest.skip("the notebook did not run (see test_notebook_runs_in_smoke_profile)")
+    executed = nbformat.read(smoke_book.copy_of(source).with_suffix(".ipynb"), as_version=4)
+    found = unclean_outputs(executed, machine_paths(smoke_book.root))
+    assert not found, "outputs a reader should not see:\n" + "\n".join(found)
+
+
+def test_unclean_outputs_are_found():
+    cell = nbformat.v4.new_code_cell("", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text="x.py:3: TqdmWarning: IProgress not found.\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="100%|##########| 3/3\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": f"PosixPath('{ROOT}/_build/cache/a.pt')"}),
+        nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>", "image/png": "/tmp/not-text"}),
+    ])
+    found = unclean_outputs(nbformat.v4.new_notebook(cells=[cell]), machine_paths(ROOT / "_build" / "x"))
+    assert len(found) == 2 and "TqdmWarning" in found[0] and str(ROOT) in found[1]
+
+
 @pytest.mark.book
 def test_book_builds_with_warnings_as_errors(smoke_book):
-    missing = [s for s in NOTEBOOKS if not (smoke_book / s.relative_to(ROOT)).with_suffix(".ipynb").is_file()]
-    assert not missing, f"notebooks not executed: {missing}"
-    page = report.write(smoke_book).read_text()
-    result = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(smoke_book),
-                             "--warningiserror", "--keep-going"], capture_output=True, text=True)
+    missing = [s for s in NOTEBOOKS if smoke_book.execute(s).status != "ok"]
+    assert not missing, f"notebooks that did not run: {[str(s.relative_to(ROOT)) for s in missing]}"
+    result = smoke_book.build()
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    html = smoke_book / "_build" / "html"
+    html = smoke_book.html
+    page = smoke_book.report_page.read_text()
     assert (html / "index.html").is_file() and (html / "book" / "report.html").is_file()
     assert "A.2.3.centres-inside" in page and "A.2.3.centres-inside" in (html / "book" / "report.html").read_text()
     for source in NOTEBOOKS:

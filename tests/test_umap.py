@@ -110,3 +110,56 @@ def test_embedding_scores():
         activation_spread(-local, points, centre)
     with pytest.raises(ValueError, match="labels"):
         label_agreement(points, labels[:10])
+
+
+def _layout_inputs(x, n_epochs=200):
+    from nngeom.umap import layout
+    idx, dist = nearest_neighbours(torch.from_numpy(x), torch.from_numpy(x), 15, self_neighbours=True)
+    graph, _, _ = fuzzy_simplicial_set(idx, dist, 15)
+    init = layout.initial_layout(graph, 2, "spectral", torch.Generator().manual_seed(0))
+    heads, tails, eps = layout.edge_schedule(graph, n_epochs)
+    a, b = find_ab_params(1.0, 0.1)
+    return init, (torch.as_tensor(heads).long(), torch.as_tensor(tails).long(),
+                  torch.as_tensor(eps, dtype=torch.float32), n_epochs, a, b)
+
+
+def test_cpu_layout_kernel_matches_torch_loop_in_quality(blobs, monkeypatch):
+    """The numba epochs (nngeom.umap.sgd) and the torch loop run the same scheme with other random negatives:
+    both keep the neighbourhoods equally well; the kernel repeats exactly; the fallback is the torch loop."""
+    from nngeom.umap import layout
+    x, _ = blobs
+    init, args = _layout_inputs(x)
+    runs = {}
+    for kernel in (True, True, False):
+        monkeypatch.setattr(layout, "CPU_KERNEL", kernel)
+        e = init.clone()
+        layout.optimize_layout(e, e, *args, torch.Generator().manual_seed(0))
+        runs.setdefault(kernel, []).append(e)
+    assert torch.equal(runs[True][0], runs[True][1])
+    trust = {k: trustworthiness(x, v[0].numpy(), n_neighbors=10) for k, v in runs.items()}
+    assert abs(trust[True] - trust[False]) < 0.01 and trust[True] > 0.9
+    e = init.clone()
+    layout._optimize(e, e, *args, torch.Generator().manual_seed(0), 1.0, 1.0, 5, True)
+    monkeypatch.setattr(layout, "CPU_KERNEL", False)
+    f = init.clone()
+    layout.optimize_layout(f, f, *args, torch.Generator().manual_seed(0))
+    assert torch.equal(e, f)
+
+
+def test_euclidean_neighbours_match_cdist(blobs):
+    x = torch.from_numpy(blobs[0])
+    idx, dist = nearest_neighbours(x, x, 15, self_neighbours=True, epsilon=3.0)
+    ref = torch.cdist(x, x)
+    ref.fill_diagonal_(torch.inf)
+    ref = torch.cat([ref, torch.full((len(x), 1), 3.0)], 1).sort(1).values[:, :14]
+    torch.testing.assert_close(dist[:, 1:], ref, rtol=1e-4, atol=1e-4)
+    assert (dist[idx == len(x)] == 3.0).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the CUDA layout cannot be compared")
+def test_cuda_layout_matches_cpu_kernel_in_quality(blobs):
+    x, _ = blobs
+    cpu = UMAP(n_epochs=200, random_state=0, device="cpu").fit_transform(x)
+    gpu = UMAP(n_epochs=200, random_state=0, device="cuda").fit_transform(x)
+    assert abs(trustworthiness(x, cpu.numpy(), n_neighbors=10) - trustworthiness(x, gpu.numpy(), n_neighbors=10)) \
+        < 0.01

@@ -38,7 +38,6 @@ trials = None       # random pairs of weights for the magnitude test
 seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -45,7 +45,6 @@ add_steps = None    # Adam steps after adding one neuron (the new neuron alone, 
 seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -52,7 +52,6 @@ search_spiral_steps = None   # Adam steps per round
 seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -72,7 +72,6 @@ n_show = None           # synapse images shown per panel
 n_spectrum = None       # images (and noise samples) for the spectra of Fig. A1 c
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -75,7 +75,6 @@ bisection = None        # bisection steps refining each critical distance
 attack_seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -68,7 +68,6 @@ fit_window = None       # [lo, hi] fractions of the spectrum length used by the 
 noise_seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -65,7 +65,6 @@ n_jacobian = None       # test images on which Jacobian norms are averaged
 plane_seed = None
 
 # %% tags=["hide-input"]
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np

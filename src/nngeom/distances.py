@@ -11,9 +11,10 @@ between an input ``x`` and a learnable centre ``w_j`` instead of ``w_j . x + b_j
 
 Speed and memory. l^2 goes through ``|x|^2 + |w|^2 - 2 x.w`` (one matrix product),
 clamped at zero, with a square root whose gradient is 0 at zero distance. General p
-never holds the (batch x centres x features) tensor: a custom autograd function
-works on chunks of centres in forward and recomputes them in backward, so memory
-grows as batch x centres plus one bounded chunk.
+never holds the (batch x centres x features) tensor: on a CPU, fused numba kernels
+(:mod:`nngeom.lp_kernels`) compute the sums and both gradients pair by pair; elsewhere
+(CUDA, or without numba) a custom autograd function works on chunks of centres in forward
+and recomputes them in backward, so memory grows as batch x centres plus one bounded chunk.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from torch import nn
 #: ten or so elementwise passes over a block stay in a core's L2 cache (with 8 MiB blocks, l^20 forward +
 #: backward at batch 256, 784 -> 500 took 3x longer on the project's 2-core machine).
 CHUNK_ELEMENTS = 1 << 19
+
+#: Use the fused numba kernels of :mod:`nngeom.lp_kernels` for CPU tensors (False: the chunked torch path).
+CPU_KERNEL = True
 
 
 def _check_pair(x: torch.Tensor, centres: torch.Tensor) -> None:
@@ -202,13 +206,18 @@ def pairwise_distance(x: torch.Tensor, centres: torch.Tensor, p: float = 2.0) ->
 
     ``p = 2`` uses one matrix product ``sqrt(max(|x|^2 + |w|^2 - 2 x.w, 0))`` (gradient 0 at zero
     distance; backward in two matrix products; differentiable twice); any other ``p > 0`` uses a
-    chunked custom autograd function whose memory is O(B N) plus one bounded chunk.
+    custom autograd function whose memory is O(B N) plus one bounded chunk (fused numba kernels for CPU
+    float tensors, chunks of centres in torch otherwise).
     """
     p = _check_p(p)
     _check_pair(x, centres)
     if p == 2.0:
         return _L2Distance.apply(x, centres)
-    return _LpDistance.apply(x.contiguous(), centres.contiguous(), p)
+    x, centres = x.contiguous(), centres.contiguous()
+    if CPU_KERNEL and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        from .lp_kernels import LpDistanceCPU  # imports numba on first use only
+        return LpDistanceCPU.apply(x, centres, p)
+    return _LpDistance.apply(x, centres, p)
 
 
 def cosine_similarity(x: torch.Tensor, weights: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

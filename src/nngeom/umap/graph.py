@@ -64,15 +64,31 @@ def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, m
     n_y = precomputed.shape[1] if precomputed is not None else len(y)
     take = k - 1 if self_neighbours else k
     indices, distances = [], []
+    # Euclidean: rank by |x|^2 + |y|^2 - 2 x.y (one matrix product), take the root of the k kept only.
+    squared = precomputed is None and not callable(metric) and metric in ("euclidean", "l2")
+    stated_epsilon = epsilon
+    if squared:
+        from ..distances import squared_l2
+        if epsilon is not None:
+            epsilon = float(epsilon) ** 2
     for start in range(0, rows, chunk):
         stop = min(start + chunk, rows)
-        d = precomputed[start:stop] if precomputed is not None else pairwise(x[start:stop], y, metric, p)
+        if precomputed is not None:
+            d = precomputed[start:stop]
+        elif squared:
+            d = squared_l2(x[start:stop].float(), y.float())
+        else:
+            d = pairwise(x[start:stop], y, metric, p)
         d = d.to(torch.float32).clone()
         if self_neighbours:
             d[torch.arange(stop - start), torch.arange(start, stop)] = torch.inf
         if epsilon is not None:
             d = torch.cat([d, torch.full((stop - start, 1), float(epsilon), device=d.device)], dim=1)
         dist, idx = d.topk(min(take, d.shape[1]), dim=1, largest=False)
+        if squared:
+            dist = dist.sqrt_()
+            if epsilon is not None:  # exactly the stated distance, not the root of its square
+                dist = torch.where(idx == n_y, torch.full_like(dist, float(stated_epsilon)), dist)
         if self_neighbours:
             idx = torch.cat([torch.arange(start, stop, device=d.device).unsqueeze(1), idx], 1)
             dist = torch.cat([torch.zeros(stop - start, 1, device=d.device), dist], 1)

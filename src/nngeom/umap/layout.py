@@ -6,7 +6,8 @@ The embedding similarity is ``q = 1 / (1 + a |y_i - y_j|^(2b))`` with a, b fitte
 ``-2ab d^(2(b-1)) / (1 + a d^(2b)) (y_i - y_j)`` and pushes its head away from ``negative_sample_rate`` random
 nodes with ``2 gamma b / ((0.001 + d^2)(1 + a d^(2b))) (y_i - y_k)``; each gradient component is clipped to
 [-4, 4], the learning rate decays linearly to 0. Unlike umap-learn's sequential (Hogwild) loop, one epoch
-updates all sampled edges at once with ``index_add_`` (vectorised, and the same code runs on a GPU).
+updates all sampled edges at once with ``index_add_`` (vectorised, and the same code runs on a GPU). On a CPU the
+epochs run in the numba kernel of :mod:`nngeom.umap.sgd` (the same scheme, other random negative samples).
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ import torch
 
 #: Below this many edges the CPU optimisation loop runs single-threaded (see ``optimize_layout``).
 SINGLE_THREAD_EDGES = 1_000_000
+
+#: Optimise float32 CPU embeddings with the numba kernel of :mod:`nngeom.umap.sgd` (False: the torch loop).
+CPU_KERNEL = True
 
 
 def find_ab_params(spread: float = 1.0, min_dist: float = 0.1) -> tuple[float, float]:
@@ -58,7 +62,7 @@ def initial_layout(graph: scipy.sparse.spmatrix, dim: int, init: str, generator:
     else:
         layout = torch.rand(n, dim, generator=generator) * 20 - 10
     low, high = layout.min(0).values, layout.max(0).values
-    return 10.0 * (layout - low) / (high - low).clamp_min(1e-12)
+    return (10.0 * (layout - low) / (high - low).clamp_min(1e-12)).contiguous()
 
 
 def edge_schedule(graph: scipy.sparse.spmatrix, n_epochs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,9 +79,21 @@ def optimize_layout(head_embedding: torch.Tensor, tail_embedding: torch.Tensor, 
                     negative_sample_rate: int = 5, move_other: bool = True) -> torch.Tensor:
     """Optimise ``head_embedding`` in place (and ``tail_embedding`` too when ``move_other``, the same tensor).
 
-    On a CPU, graphs under ``SINGLE_THREAD_EDGES`` edges run in one thread: each epoch is a few dozen small
-    element-wise operations, for which thread hand-offs cost more than they save (and much more on a busy machine).
+    On a CPU (float32) the epochs run in :func:`nngeom.umap.sgd.optimize_layout_cpu`, seeded by one draw from
+    ``generator``. The torch loop (other devices, or ``CPU_KERNEL = False``) runs graphs under
+    ``SINGLE_THREAD_EDGES`` edges in one thread on a CPU: each epoch is a few dozen small element-wise operations,
+    for which thread hand-offs cost more than they save (and much more on a busy machine).
     """
+    if CPU_KERNEL and head_embedding.device.type == "cpu" and head_embedding.dtype == torch.float32:
+        from .sgd import optimize_layout_cpu  # imports numba on first use only
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+        head = head_embedding.contiguous()
+        optimize_layout_cpu(head, tail_embedding.contiguous(), heads.cpu().numpy(), tails.cpu().numpy(),
+                            epochs_per_sample.cpu().numpy(), n_epochs, a, b, seed, gamma, initial_alpha,
+                            negative_sample_rate, move_other)
+        if head is not head_embedding:
+            head_embedding.copy_(head)
+        return head_embedding
     threads = torch.get_num_threads()
     if head_embedding.device.type == "cpu" and len(heads) < SINGLE_THREAD_EDGES:
         torch.set_num_threads(1)
