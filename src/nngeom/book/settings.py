@@ -79,16 +79,17 @@ class Settings(Mapping):
                 f"{info['device']}, float32 matmul {info['fast_matmul']}; {lib}.")
 
     def _ipython_display_(self) -> None:
-        from IPython.display import HTML, display
-
         import html as _html
 
+        from IPython.display import display
+
         line = _html.escape(self.provenance_line()).replace("**", "")
-        display(HTML(f'<div class="admonition note nngeom-provenance"><p class="admonition-title">Provenance</p>'
-                     f"<p>{line}</p><details><summary>every setting</summary>{self._repr_html_()}</details></div>"))
+        page = (f'<div class="admonition note nngeom-provenance"><p class="admonition-title">Provenance</p>'
+                f"<p>{line}</p><details><summary>every setting</summary>{self._repr_html_()}</details></div>")
+        display({"text/html": page, "text/plain": self.provenance_line() + "\n" + self.table()}, raw=True)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict of every knob plus the profile (what cache keys and stamps hash)."""
+        """Plain dict of every knob plus the profile."""
         return {"profile": self.profile, **self._values}
 
     def table(self) -> str:
@@ -105,11 +106,13 @@ class Settings(Mapping):
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td><code>{k}</code></td><td><code>{v!r}</code></td><td>{'override' if k in self.overridden else ''}</td></tr>"
+            f"<tr><td><code>{k}</code></td><td><code>{v!r}</code></td>"
+            f"<td>{'override' if k in self.overridden else ''}</td></tr>"
             for k, v in self._values.items()
         )
         return (f"<table><thead><tr><th>setting</th><th>value</th><th></th></tr></thead><tbody>"
-                f"<tr><td><code>profile</code></td><td><code>{self.profile!r}</code></td><td></td></tr>{rows}</tbody></table>")
+                f"<tr><td><code>profile</code></td><td><code>{self.profile!r}</code></td><td></td></tr>{rows}"
+                f"</tbody></table>")
 
 
 def _short(value: Any) -> str:
