@@ -19,6 +19,7 @@ and recomputes them in backward, so memory grows as batch x centres plus one bou
 from __future__ import annotations
 
 import math
+import os
 
 import torch
 from torch import nn
@@ -29,7 +30,7 @@ from torch import nn
 CHUNK_ELEMENTS = 1 << 19
 
 #: Use the fused numba kernels of :mod:`nngeom.lp_kernels` for CPU tensors (False: the chunked torch path).
-CPU_KERNEL = True
+CPU_KERNEL = not os.environ.get("NNGEOM_DEVICE_CHECK")  # the device check follows the GPU code path
 
 
 def _check_pair(x: torch.Tensor, centres: torch.Tensor) -> None:

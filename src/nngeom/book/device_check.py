@@ -11,7 +11,9 @@ tensor with an unmarked tensor of one or more dimensions (0-dim CPU scalars
 mix with CUDA tensors legally), or ``.numpy()`` on a marked tensor, is what
 would fail on a GPU: it is recorded with the line of code that did it, in
 ``$NNGEOM_DEVICE_CHECK`` (a JSON-lines file). ``.cpu()`` and ``.to("cpu")``
-give unmarked results, as they would on a GPU.
+give unmarked results, as they would on a GPU. Tensors placed with another
+tensor's device (``device=x.device``, ``.to(x.device)``) are *neutral*: right on
+either kind of machine, and so are the results computed from them.
 
 This is a model of CUDA placement, not CUDA itself: it finds the usual
 mistakes (a mask, an index, a noise tensor or a label tensor made on the CPU
@@ -136,8 +138,9 @@ class DeviceIntentMode(TorchFunctionMode):
             return func(*args, **kwargs)
         tensors = _tensors(args, kwargs)
         marked = [t for t in tensors if t in _marked]
+        neutral = not marked and any(t in _neutral for t in tensors)
         target = _target_device(func, args, kwargs) if (func is torch.Tensor.to or "device" in kwargs) else None
-        if not marked and target is None and func not in _UNMARKING:
+        if not marked and not neutral and target is None and func not in _UNMARKING:
             return func(*args, **kwargs)  # the fast path: nothing of the compute device is involved
         if marked and not _state.get("moving") and func not in _UNMARKING:
             if func is torch.Tensor.numpy:
@@ -155,7 +158,7 @@ class DeviceIntentMode(TorchFunctionMode):
             elif target == "neutral":
                 _mark(out, _neutral)
             return out
-        _mark(out, _marked)
+        _mark(out, _marked if marked else _neutral)  # results follow their inputs' placement
         return out
 
 

@@ -11,6 +11,8 @@ epochs run in the numba kernel of :mod:`nngeom.umap.sgd` (the same scheme, other
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.optimize
 import scipy.sparse
@@ -21,7 +23,7 @@ import torch
 SINGLE_THREAD_EDGES = 1_000_000
 
 #: Optimise float32 CPU embeddings with the numba kernel of :mod:`nngeom.umap.sgd` (False: the torch loop).
-CPU_KERNEL = True
+CPU_KERNEL = not os.environ.get("NNGEOM_DEVICE_CHECK")  # the device check follows the GPU code path
 
 
 def find_ab_params(spread: float = 1.0, min_dist: float = 0.1) -> tuple[float, float]:
