@@ -49,6 +49,9 @@ class _TensorSet:
             for key in [k for k, r in self._refs.items() if r() is None]:
                 del self._refs[key]
 
+    def discard(self, tensor: torch.Tensor) -> None:
+        self._refs.pop(id(tensor), None)
+
     def __contains__(self, tensor: torch.Tensor) -> bool:
         ref = self._refs.get(id(tensor))
         return ref is not None and ref() is tensor
@@ -57,7 +60,8 @@ class _TensorSet:
 _marked = _TensorSet()   # on the compute device
 _neutral = _TensorSet()  # placed with device=<some tensor's device>: right on either kind of machine
 _UNMARKING = {torch.Tensor.cpu}
-_NEUTRAL = {torch.Tensor.__repr__, torch.Tensor.__format__, torch.Tensor.size, torch.Tensor.dim,
+_NEUTRAL = {torch.Tensor.__getitem__, torch.Tensor.__setitem__,  # CPU index tensors are legal on CUDA tensors
+            torch.Tensor.__repr__, torch.Tensor.__format__, torch.Tensor.size, torch.Tensor.dim,
             torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__len__, torch.Tensor.numel}
 
 
@@ -166,7 +170,15 @@ def install() -> None:
     """Enter `DeviceIntentMode` for the rest of the process and mark modules moved to the intended device."""
     if _state["mode"] is not None:
         return
-    original_to = nn.Module.to
+    original_to, original_cpu = nn.Module.to, nn.Module.cpu
+
+    def placed(module: nn.Module, intended: bool) -> None:
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            if intended:
+                _marked.add(tensor)
+            else:
+                _marked.discard(tensor)
+                _neutral.discard(tensor)
 
     def to(self, *args, **kwargs):
         _state["moving"] = True
@@ -175,12 +187,21 @@ def install() -> None:
         finally:
             _state["moving"] = False
         device = kwargs.get("device", next((a for a in args if isinstance(a, (torch.device, str))), None))
-        if _is_intended(device):
-            for tensor in list(self.parameters()) + list(self.buffers()):
-                _marked.add(tensor)
+        if device is not None:
+            placed(self, _is_intended(device))
+        return moved
+
+    def cpu(self):
+        _state["moving"] = True
+        try:
+            moved = original_cpu(self)
+        finally:
+            _state["moving"] = False
+        placed(self, False)
         return moved
 
     nn.Module.to = to  # type: ignore[method-assign]
+    nn.Module.cpu = cpu  # type: ignore[method-assign]
     mode = DeviceIntentMode()
     mode.__enter__()
     _state["mode"] = mode
