@@ -177,7 +177,7 @@ def test_report_marks_stale_claims_and_other_profiles(book):
     text = page.read_text() if page.exists() else ""
     overview = (book / "book" / "report.md").read_text()
     assert "not current" in overview and "doc/good (stale)" in overview
-    assert "T.k" in (book / "book" / "ledger.csv").read_text()
+    assert "T.k" in (book / "book" / "generated" / "ledger.csv").read_text()
     assert text == "" or "stale" in text
 
 

@@ -122,7 +122,7 @@ def render_summary(rows: list[dict]) -> str:
                       f'title="{c[key]} {key}"></span>'
                       for key, cls in (("reproduced", "reproduced"), ("differs", "differs"),
                                        ("not judged", "not-judged")) if c[key])
-        lines.append(f'<div class="nngeom-summary-row"><a href="book/report/{doc}.html">'
+        lines.append(f'<div class="nngeom-summary-row"><a href="report/{doc}.html">'
                      f'{html.escape(DOCUMENTS.get(doc, doc))}</a><div class="nngeom-track">{bar}</div>'
                      f'<span class="nngeom-counts">{c["reproduced"]} reproduced, {c["differs"]} differ, '
                      f'{c["not judged"]} not judged; {c["checks"]} checks</span></div>')
