@@ -36,7 +36,7 @@
 # fewer epochs; `paper` uses the full training set and the document's epochs (16 for the 3-layer network, 5 and 6 for
 # the one-hidden-layer network of Figures 4 and 7).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None        # training images (document, sec. 2: CIFAR-10, the 50,000 training images)
 n_test = None         # test images, accuracy and nearest-neighbour queries (document: the 10,000 test images)

@@ -30,7 +30,7 @@
 # document reports it. WeightNorm uses PyTorch's reparametrisation without the
 # document's data-dependent initialisation on the first batch (not specified enough to reproduce).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None     # training images (document, sec. 2: CIFAR-10, the 50,000 training images)
 n_test = None      # test images (document: the 10,000 test images)

@@ -37,7 +37,7 @@
 # Everything here is simulation, so the `cpu` profile runs at the document's sizes; the real CIFAR-10 images are
 # used beside the Gaussian model to show where the independence assumption breaks.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_input = None        # input dimension n_0, 3072 for CIFAR-10 images (document, sec. 2)
 n_units = None        # units sampled per experiment (ours: the document gives no count)

@@ -37,7 +37,7 @@
 # (32,768 + 16,384 + 8,192 units), so our Hamming distances are larger than the document's. The channel widths, the
 # training schedule and the number of iterations are ours (marked in the parameters cell).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None
 n_test = None

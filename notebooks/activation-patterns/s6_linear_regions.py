@@ -36,7 +36,7 @@
 # (3 convolutions with max pooling and one linear layer); we run 6.3 and 6.5 on that convnet too (the cached weights
 # of the section 5 notebook).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None
 n_test = None

@@ -28,7 +28,7 @@
 #   layer still take? (the document's intuition: "only a handful");
 # * 7.4: is an adversarial example far from its clean image in activation-pattern space?
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 max_n = None           # largest number of hyperplanes counted exactly, 2^n linear programmes (ours)
 hidden = None          # width of the 2-D networks, the first layer needs 2^hidden LPs (ours)

@@ -29,7 +29,7 @@
 # weight's length; the largest softmax entry grows as $\tau$ falls). Our numbers therefore verify the book's
 # constructions and are recorded as **checks**, not as reproductions of the write-up.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 resolution = None   # grid points per axis
 limit = None        # the grid covers [-limit, limit]^2

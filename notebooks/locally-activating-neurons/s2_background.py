@@ -34,7 +34,7 @@
 # $y = \sum_i a_i v_i$, $a = \mathrm{softmax}([-\lVert x - k_i\rVert, -\epsilon]/\tau)$; removing key $i$ renormalises
 # the others (closed form in `LocalLayer.outputs_without_each`).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 hidden = None       # hidden neurons of both networks
 steps = None        # Adam steps of the fits

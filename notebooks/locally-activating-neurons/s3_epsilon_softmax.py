@@ -29,7 +29,7 @@
 # residual MLP, which the same author's *Metric as Transform* (sec. 3.3) contradicts: noisy search on the local
 # residual MLP "failed to get stable solution that was converging". Each of these is measured below.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 resolution = None      # grid points per axis of the firing maps
 taus = None            # temperatures of Fig. 3

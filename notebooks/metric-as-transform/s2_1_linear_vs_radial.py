@@ -30,7 +30,7 @@
 # of each neuron (in the plane, and in the 784-dimensional space of Fashion-MNIST with a neuron whose weight /
 # centre is a real image), and draw and minimise random instances of the three function shapes of Figure 4.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 resolution = None      # grid points per axis of the activation maps
 steps = None           # gradient-ascent steps of activation maximisation

@@ -28,7 +28,7 @@
 # $\alpha \in [0, 2]$ and with patches of other images, and slide it over a whole image as a convolution kernel
 # with each of the three measures (`nngeom.resnet.L2Conv2d` for the distance).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 patch = None         # patch side in pixels
 n_alpha = None       # number of alpha values in [0, 2]

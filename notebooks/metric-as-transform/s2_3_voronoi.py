@@ -26,7 +26,7 @@
 # This notebook draws the six panels of Figure 3 for one random layer and then measures the properties
 # behind the figure over many random layers, so that the statement rests on numbers rather than one picture.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_neurons = None       # neurons (regions) per layer
 resolution = None      # grid points per axis for the figure and the measurements

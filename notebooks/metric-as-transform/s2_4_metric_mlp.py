@@ -51,7 +51,7 @@
 # `hidden` (100, about 40 times the linear layer's parameters at $h = 5$), and show both; the table gives every
 # row's Layer1 parameter count.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 transforms = None       # Layer1 choices (rows of Table 1)
 widths = None           # hidden widths h (columns of Table 1)

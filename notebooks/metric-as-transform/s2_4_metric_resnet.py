@@ -37,7 +37,7 @@
 # training images, tested on 1 000 test images, one seed. Its accuracies are far from the document's, and the
 # comparison with Table 2 is judged only at the `paper` profile.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 convolutions = None   # convolution kinds to train
 n_train = None        # training images (50000 means all)

@@ -32,7 +32,7 @@
 # case uses MNIST test images (the document's Figure 6 is missing from our copy, so the data set is our choice).
 # The `smoke` profile skips umap-learn: its first call compiles with numba for longer than the whole smoke budget.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_per_helix = None     # points per helix
 n_epochs = None        # UMAP optimisation epochs (helix)

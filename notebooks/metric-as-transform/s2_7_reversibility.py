@@ -35,7 +35,7 @@
 # code), measure what the document leaves out (noise on the distances), and count the preimages of the failure
 # cases with a grid search that does not use Algorithm 1.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_images = None        # MNIST test images reconstructed
 image_side = None      # images resized to side x side pixels (28: the full 784-d images)

@@ -36,7 +36,7 @@
 # for the zeros of $\sum_i (d(x, c_i) - d_i)^2$ followed by gradient refinement, keeping distinct points whose
 # mismatch is below $10^{-3}$.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 trials = None        # random inputs whose preimages are counted
 resolution = None    # grid points per axis of the solution search

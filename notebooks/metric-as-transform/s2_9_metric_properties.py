@@ -46,7 +46,7 @@
 # for which the document says only that it is "not convex", and the angle in the whole space are checks of our
 # classification.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_points = None      # random triples per family
 dims = None          # input dimensions for the l^p and angle checks

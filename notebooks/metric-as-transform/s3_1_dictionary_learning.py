@@ -32,7 +32,7 @@
 # far away from their key while $\epsilon$-softmax is truly local (Figure 11), and (iii) a local residual MLP
 # $y = x + \sum_i a_i v_i$ untangles two spirals with interpretable centres and shifts (Figure 12).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 datasets = None      # Table 3 datasets
 widths = None        # numbers of keys h

@@ -30,7 +30,7 @@
 # among their candidate neighbours. The document does not give $\varepsilon$: we take a high quantile of the
 # training samples' distance to their $k$-th neighbour, so that only isolated samples see the epsilon node.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None           # Fashion-MNIST training samples embedded
 n_epochs = None          # UMAP epochs (the document gives none: umap-learn's rule, 200 above 10,000 samples)

@@ -42,7 +42,7 @@
 # per norm as listed below. The `cpu` profile trains on part of the training set for fewer epochs and uses 100 keys
 # only, with all eight attacks of the document; the `paper` profile runs the document's grid.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None          # Fashion-MNIST training images
 n_attack = None         # test images attacked

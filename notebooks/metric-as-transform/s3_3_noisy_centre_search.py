@@ -28,7 +28,7 @@
 # layer this has a closed form (the other activations are renormalised by $1/(1 - a_i)$), so every key is scored in
 # one pass (`nngeom.centre_search`). The keys with the lowest loss-without-them are removed.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None          # Fashion-MNIST training images the search draws from
 n_test = None

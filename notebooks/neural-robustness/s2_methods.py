@@ -41,7 +41,7 @@
 # numbers that Adam at 1e-3 moves only slowly. Synapses start i.i.d. normal with std 1, as in Krotov and Hopfield's
 # code: a winner's row shrinks towards the unit sphere, so unconverged rows (larger norm) win in turn.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None          # CIFAR-10 training images (stratified subset)
 n_test = None           # CIFAR-10 test images

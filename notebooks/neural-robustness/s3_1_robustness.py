@@ -35,7 +35,7 @@
 # fixed step $10^{-2}$ instead; its effect is shown once on a subset of the images (below). The `paper` profile uses
 # the whole test set and a 400-point grid (the authors' code); `cpu` and `smoke` use fewer images and grid points.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None
 n_test = None

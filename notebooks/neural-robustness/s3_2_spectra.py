@@ -35,7 +35,7 @@
 # of each spectrum's numerical rank (the eigenvalues above $10^{-10}\lambda_1$; dead units and small samples leave
 # exact zeros at the tail), printed below.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None
 n_test = None

@@ -32,7 +32,7 @@
 # is used, and the notebook says so. The plane spans $[-\text{extent}, \text{extent}]^2$ around the image (the document: $\pm 20$ on a $100\times100$
 # grid); the `cpu` profile uses a coarser grid (below).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = "cpu"
 n_train = None
 n_test = None

@@ -129,12 +129,13 @@ def rerender(source: Path, target: Path) -> bool:
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".ipynb.tmp")
     os.close(fd)
     nbformat.write(executed, tmp)
+    tidy(Path(tmp))
     os.replace(tmp, target)
     return True
 
 
 def tidy(path: Path) -> None:
-    """Fold papermill's injected-parameters cell away on the page (it stays in the notebook)."""
+    """On the page: papermill's injected-parameters cell removed, the parameters cell folded (hide-input)."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
@@ -142,6 +143,8 @@ def tidy(path: Path) -> None:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+        elif "parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
     nbformat.write(notebook, path)
 
 
