@@ -162,7 +162,7 @@ def test_papermill_bad_parameters_fail_in_the_first_code_cell(tmp_path, args, me
     assert index == 2 and error["ename"] == "ParameterError" and message in error["evalue"]
 
 
-def test_papermill_paper_profile_with_override(tmp_path):
+def test_papermill_override_is_applied_and_marked(tmp_path):
     result, executed = papermill(tmp_path, "-p", "profile", "smoke", "-p", "trials", "7")
     assert result.returncode == 0, result.stderr[-3000:]
     printed = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")

@@ -7,7 +7,7 @@ from sklearn.manifold import trustworthiness
 
 from nngeom.umap import UMAP, find_ab_params, fuzzy_simplicial_set, nearest_neighbours, pairwise, smooth_knn_dist
 
-umap_ = pytest.importorskip("umap.umap_")
+import umap.umap_ as umap_  # umap-learn is a hard dependency: a broken install must fail, not skip
 
 
 @pytest.fixture(scope="module")
