@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
+import umap.umap_ as umap_  # umap-learn is a hard dependency: a broken install must fail, not skip
 from sklearn.manifold import trustworthiness
 
 from nngeom.umap import UMAP, find_ab_params, fuzzy_simplicial_set, nearest_neighbours, pairwise, smooth_knn_dist
-
-import umap.umap_ as umap_  # umap-learn is a hard dependency: a broken install must fail, not skip
 
 
 @pytest.fixture(scope="module")
