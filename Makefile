@@ -15,7 +15,7 @@ JOBS ?= 1
 SHARD ?=
 RUN_ARGS = --profile $(PROFILE) --jobs $(JOBS) $(if $(SHARD),--shard $(SHARD),)
 
-.PHONY: book notebooks html test smoke bench clean venv lock publish-notebooks
+.PHONY: book notebooks html test smoke bench clean venv lock publish-notebooks paper-dry-run
 
 venv: $(VENV)/.installed
 
@@ -63,6 +63,12 @@ publish-notebooks: venv
 ##       opened in headless Chromium (skipped, with the reason, where chromium is not installed)
 test: venv
 	$(PY) -m pytest
+
+## paper-dry-run: every notebook at the paper profile with each long loop cut to 2 steps (into _build/dry-run/paper,
+##                never the book), then the cost plan book/generated/plan.md; not part of make test
+paper-dry-run: venv
+	$(PY) -m nngeom run --profile paper --dry-run
+	$(PY) -m nngeom plan
 
 ## smoke: the whole book in the smoke profile (fast; results not judged)
 smoke:

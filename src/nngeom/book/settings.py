@@ -83,7 +83,7 @@ class Settings(Mapping):
 
         from IPython.display import display
 
-        line = _html.escape(self.provenance_line()).replace("**", "")
+        line = _html.escape(self.provenance_line()).replace("**", "").replace("`", "")
         page = (f'<div class="admonition note nngeom-provenance"><p class="admonition-title">Provenance</p>'
                 f"<p>{line}</p><details><summary>every setting</summary>{self._repr_html_()}</details></div>")
         display({"text/html": page, "text/plain": self.provenance_line() + "\n" + self.table()}, raw=True)
