@@ -60,7 +60,7 @@ class SmokeBook:
         if self._build is None:
             for source in runner.toc_notebooks(ROOT):
                 self.execute(source)
-            self.report_page = report.write(self.root)
+            self.report_page = report.write(self.root, "smoke")
             self._build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build",
                                           str(self.root), "--warningiserror", "--keep-going"],
                                          capture_output=True, text=True)
