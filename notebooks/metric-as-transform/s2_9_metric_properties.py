@@ -180,10 +180,14 @@ plt.close(fig)
 claimed = []
 for name, _, _, _, expected, kind, where in FAMILIES:
     slug = re.sub(r"[^A-Za-z0-9.]+", "-", name.replace("D=", "D")).strip("-")
-    claimed.append(nngeom.claim(f"A.2.9.{slug}", f"{name} is a {expected}", paper=expected,
-                                ours=table.loc[name, "ours"],
-                                check=nngeom.equals(expected), kind=kind,
-                                **({"source": where} if kind == "document" else {"note": where})))
+    statement, ours = f"{name} is a {expected}", table.loc[name, "ours"]
+    if kind == "document":
+        row = nngeom.claim(f"A.2.9.{slug}", statement, paper=expected, ours=ours, check=nngeom.equals(expected),
+                           source=where)
+    else:
+        row = nngeom.claim(f"A.2.9.{slug}", statement, paper=expected, ours=ours, check=nngeom.equals(expected),
+                           kind="check", note=where)
+    claimed.append(row)
 claimed.append(nngeom.claim("A.2.9.angle-in-space", "The angle seen from the origin, on the whole of R^3, is a "
                             "pseudometric (two points on one ray are at angle 0)", paper=None,
                             ours=ma.classify(ray_report), check=nngeom.equals("pseudometric"), kind="check"))
