@@ -240,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard", help="run only shard i of n (i/n): whole documents, for a matrix of runners")
     parser.add_argument("--root", default=None, help="book root (default: nearest folder with _toc.yml)")
     parser.add_argument("--force", action="store_true", help="execute even when nothing changed")
-    parser.add_argument("--dry-run", nargs="?", type=int, const=2, default=None, metavar="STEPS",
-                        help="full-size settings, every long loop cut to STEPS steps (default 2); results go to "
+    parser.add_argument("--dry-run", action="store_true",
+                        help="full-size settings, every long loop cut to --steps steps; results go to "
                              "_build/dry-run/<profile>/, never to the book")
+    parser.add_argument("--steps", type=int, default=2, help="steps each loop keeps in a dry run (default 2)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="parameter override passed to every notebook (the run goes to _build/runs/)")
     args = parser.parse_args(argv)
@@ -260,10 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     sources = shard(sources, args.shard)
     name = f"shard-{args.shard.replace('/', '-of-')}" if args.shard else None
     try:
-        if args.dry_run is not None:
-            if parameters or args.dry_run < 1:
-                raise SystemExit("--dry-run takes no -p overrides and needs STEPS >= 1")
-            outcomes = dry_run(root, sources, args.profile, args.dry_run)
+        if args.dry_run:
+            if parameters or args.steps < 1:
+                raise SystemExit("--dry-run takes no -p overrides and needs --steps >= 1")
+            outcomes = dry_run(root, sources, args.profile, args.steps)
         else:
             outcomes = run(root, sources, args.profile, parameters, jobs=args.jobs, force=args.force,
                            progress=sys.stderr.isatty(), timings_name=name)
