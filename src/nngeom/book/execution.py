@@ -29,7 +29,8 @@ from pathlib import Path
 from . import environment
 from .imports import closure_hash, notebook_modules
 
-__all__ = ["Outcome", "code_text", "execute", "fingerprint", "is_current", "rerender", "section_of", "stamp_path"]
+__all__ = ["Outcome", "code_text", "execute", "fingerprint", "is_current", "rerender", "section_of", "sha256",
+           "stamp_path", "write_json"]
 
 
 @dataclass
@@ -70,14 +71,14 @@ def code_text(source: Path) -> str:
     return "\n# <cell>\n".join(parts)
 
 
-def _sha(data: bytes | str) -> str:
+def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 def fingerprint(source: Path, profile: str, parameters: dict) -> dict:
     """What an executed notebook depends on (see the module docstring)."""
     code = code_text(source)
-    return {"profile": profile, "parameters": parameters, "code": _sha(code),
+    return {"profile": profile, "parameters": parameters, "code": sha256(code),
             "library": closure_hash(notebook_modules(code)), "environment": environment.fingerprint()}
 
 
@@ -88,7 +89,7 @@ def _read_stamp(path: Path) -> dict | None:
         return None  # absent or truncated: counts as absent
 
 
-def _write_json(path: Path, payload: dict) -> None:
+def write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as handle:
@@ -101,7 +102,7 @@ def is_current(root: Path, source: Path, expected: dict) -> bool:
     stamp, target = _read_stamp(stamp_path(root, source)), source.with_suffix(".ipynb")
     if stamp is None or stamp.get("status") != "ok" or not target.is_file():
         return False
-    if stamp.get("executed") != _sha(target.read_bytes()):
+    if stamp.get("executed") != sha256(target.read_bytes()):
         return False  # the executed notebook was replaced or damaged since its stamp was written
     return all(stamp.get(k) == v for k, v in expected.items())
 
@@ -150,7 +151,7 @@ def tidy(path: Path) -> None:
 
 def run_folder(root: Path, section: str, profile: str, parameters: dict) -> Path:
     """Where a run with overrides keeps its notebook and claims."""
-    digest = _sha(json.dumps(parameters, sort_keys=True))[:10]
+    digest = sha256(json.dumps(parameters, sort_keys=True))[:10]
     return root / "_build" / "runs" / profile / f"{section}-{digest}"
 
 
@@ -205,8 +206,8 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
             target = source.with_suffix(".ipynb")
             _move_ledger(ledger, root / "_build" / "claims")
             os.replace(executed, target)
-            _write_json(stamp_path(root, source), {**expected, "status": "ok", "seconds": seconds,
-                                                   "executed": _sha(target.read_bytes())})
+            write_json(stamp_path(root, source), {**expected, "status": "ok", "seconds": seconds,
+                                                   "executed": sha256(target.read_bytes())})
             return Outcome(section, "ok", seconds, where=str(target.relative_to(root)))
         folder = (dry_run_folder(root, profile) / section) if dry_run else run_folder(root, section, profile,
                                                                                       parameters)
@@ -215,7 +216,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
         folder.mkdir(parents=True)
         _move_ledger(ledger, folder / "claims")
         os.replace(executed, folder / source.with_suffix(".ipynb").name)
-        _write_json(folder / "run.json", {**expected, "status": "ok", "seconds": seconds})
+        write_json(folder / "run.json", {**expected, "status": "ok", "seconds": seconds})
         return Outcome(section, "ok", seconds, where=str(folder.relative_to(root)))
     except Exception as error:  # papermill raises PapermillExecutionError with the failing cell's message
         seconds = time.perf_counter() - start
@@ -224,7 +225,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
             kept.parent.mkdir(parents=True, exist_ok=True)
             os.replace(executed, kept)
         if book_run:
-            _write_json(stamp_path(root, source), {**expected, "status": "failed", "seconds": seconds})
+            write_json(stamp_path(root, source), {**expected, "status": "failed", "seconds": seconds})
         return Outcome(section, "failed", seconds, _error_line(error), where=str(kept.relative_to(root)))
     finally:
         for key, value in saved.items():

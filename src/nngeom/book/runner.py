@@ -26,7 +26,9 @@ from pathlib import Path
 
 import yaml
 
-from .execution import Outcome, execute, fingerprint, is_current, rerender, section_of, stamp_path
+from .execution import (
+    Outcome, execute, fingerprint, is_current, rerender, section_of, sha256, stamp_path, write_json,
+)
 from .settings import PROFILE_NAMES
 
 __all__ = ["main", "parse_value", "resolve", "run", "shard", "toc_notebooks", "write_timings"]
@@ -94,7 +96,7 @@ def _worker(root: Path, source: Path, profile: str, parameters: dict, threads: i
 
 def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[Outcome]:
     """Execute every notebook at ``profile`` with each loop cut to ``steps`` steps; write the dry run's summary."""
-    from .execution import _write_json, dry_run_folder
+    from .execution import dry_run_folder
 
     outcomes = []
     for index, source in enumerate(sources, 1):
@@ -113,7 +115,7 @@ def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[O
         summary[outcome.notebook] = {"status": outcome.status, "seconds": round(outcome.seconds, 1),
                                      "peak_mib": round(outcome.peak_mib, 1), "message": outcome.message,
                                      "steps_per_loop": steps}
-    _write_json(summary_path, summary)
+    write_json(summary_path, summary)
     return outcomes
 
 
@@ -162,20 +164,14 @@ def run(root: Path, sources: list[Path], profile: str, parameters: dict, jobs: i
 
 
 def _text_hash(source: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(source.read_bytes()).hexdigest()
+    return sha256(source.read_bytes())
 
 
 def _restamp(root: Path, source: Path, saved: dict) -> None:
     """Record the full text hash (and the re-rendered notebook's hash) in a current stamp."""
-    import hashlib
-
-    from .execution import _write_json
-
     target = source.with_suffix(".ipynb")
-    saved.update(text=_text_hash(source), executed=hashlib.sha256(target.read_bytes()).hexdigest())
-    _write_json(stamp_path(root, source), saved)
+    saved.update(text=_text_hash(source), executed=sha256(target.read_bytes()))
+    write_json(stamp_path(root, source), saved)
 
 
 def _report_one(outcome: Outcome) -> None:
