@@ -130,6 +130,8 @@ plt.close(fig)
 # variance of every row; units above the cut-off are removed. The `paper` profile uses the text's cut-off 0.0015;
 # the smaller profiles, whose variances sit at another scale, split the histogram by Otsu's method and accept the
 # split only when the high-variance side is a minor mode (fewer than half of the units), otherwise prune nothing.
+# Where every unit lies above the fixed cut-off (a rule that has not converged), nothing is pruned either, and the
+# run says so.
 #
 # The document gives two cut-offs: 0.0015 in section 2 and in Appendix A, 0.015 in the caption of Fig. A1. With
 # the caption's major mode "below 0.001" and minor mode "around 0.002", only 0.0015 separates the two modes; we use
@@ -145,6 +147,9 @@ keep = local["keep"]
 synapses = local["synapses"]
 print(f"cut-off {local['threshold']:.3g} ({'fixed' if S.prune_threshold > 0 else 'Otsu'}): "
       f"keeps {int(keep.sum())} of {len(keep)} units, prunes {int((~keep).sum())}")
+if local.get("every_unit_above"):
+    print(f"every unit's variance lies above the cut-off (smallest {variance.min():.3g}): the local rule has not "
+          f"converged, so nothing is pruned and the 'pruned' layer below is the raw one")
 initial_variance = local["initial"].var(dim=1)
 if (~keep).any():
     print(f"mean row variance: pruned {variance[~keep.numpy()].mean():.3g}, kept {variance[keep.numpy()].mean():.3g}, "

@@ -243,8 +243,12 @@ def _train_local(cfg: dict) -> dict:
         threshold = krotov.otsu_threshold(variance)
         if float((variance <= threshold).float().mean()) < 0.5:
             threshold = float(variance.max())
+    keep = variance <= threshold
+    every_unit_above = not bool(keep.any())
+    if every_unit_above:  # no row converged below the cut-off (e.g. a dry run's truncated rule): prune nothing
+        keep = torch.ones_like(keep)
     return {"initial": initial, "synapses": layer.synapses.clone(), "variance": variance,
-            "threshold": float(threshold), "keep": variance <= threshold,
+            "threshold": float(threshold), "keep": keep, "every_unit_above": every_unit_above,
             "update_norm": torch.tensor(monitor["update_norm"]),
             "weight_change": torch.tensor(monitor["weight_change"]), "seconds": time.perf_counter() - start}
 
