@@ -29,25 +29,6 @@ from nngeom.fast_matmul import calibration, fast_float32_matmul, split_bf16_avai
 from nngeom.book.runtime import build_dir
 
 
-def numpy_epoch(S: np.ndarray, M: np.ndarray, eps: float, batch: int, p: float, k: int, delta: float,
-                prec: float = 1e-30) -> np.ndarray:
-    """Krotov & Hopfield's published minibatch loop (rows of M are the images, already permuted)."""
-    hid, N = S.shape
-    for i in range(len(M) // batch):
-        inputs = np.transpose(M[i * batch:(i + 1) * batch, :])
-        sig = np.sign(S)
-        tot_input = np.dot(sig * np.absolute(S) ** (p - 1), inputs)
-        y = np.argsort(tot_input, axis=0)
-        yl = np.zeros((hid, batch), dtype=S.dtype)
-        yl[y[hid - 1, :], np.arange(batch)] = 1.0
-        yl[y[hid - k], np.arange(batch)] = -delta
-        xx = np.sum(np.multiply(yl, tot_input), 1)
-        ds = np.dot(yl, np.transpose(inputs)) - np.multiply(np.tile(xx.reshape(xx.shape[0], 1), (1, N)), S)
-        nc = max(np.amax(np.absolute(ds)), prec)
-        S += eps * np.true_divide(ds, nc)
-    return S
-
-
 def torch_epoch(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int, fast: bool = True) -> None:
     for i in range(len(x) // batch):
         layer.learning_step(x[i * batch:(i + 1) * batch], eps, fast_matmul=fast)
@@ -97,10 +78,10 @@ def bench_local_rule(images: int, hidden: int, batch: int, repeats: int) -> dict
     M64 = M.astype(np.float64)
 
     def peer():
-        return numpy_epoch(S0.numpy().copy(), M, np.float32(0.02), batch, 3.0, 2, np.float32(0.4))
+        return krotov.published_minibatches(S0.numpy().copy(), M, np.float32(0.02), batch, 3.0, 2, np.float32(0.4))[0]
 
     def peer64():  # the published code's dtype: NumPy's default float64
-        return numpy_epoch(S0.numpy().astype(np.float64), M64, 0.02, batch, 3.0, 2, 0.4)
+        return krotov.published_minibatches(S0.numpy().astype(np.float64), M64, 0.02, batch, 3.0, 2, 0.4)[0]
 
     t_ours = timed(ours, repeats)
     t_ieee = timed(ours_ieee, repeats)

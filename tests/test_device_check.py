@@ -27,8 +27,10 @@ def test_mistakes_are_found_where_they_are_made(tmp_path):
         hits = (out.argmax(1) == labels).float()   # mistake 1: labels left on the CPU
         noisy = out + torch.randn(8, 3)            # mistake 2: noise made on the CPU
         array = out.detach().numpy()               # mistake 3: .numpy() on a GPU tensor
+        rows = out[torch.tensor([0, 1])]           # indexing with a CPU index: legal, and still on the GPU
+        shifted = rows - torch.ones(2, 3)          # mistake 4: a CPU tensor again
     """, tmp_path)
-    assert [f["where"].split(":")[1] for f in found] == ["9", "10", "11"]
+    assert [f["where"].split(":")[1] for f in found] == ["9", "10", "11", "13"]
     assert found[2]["problem"].startswith(".numpy()")
 
 
@@ -49,5 +51,8 @@ def test_device_clean_code_passes(tmp_path):
         ok = (out.argmax(1).cpu() == y).float().mean().item() * torch.tensor(2.0)
         array = out.detach().cpu().numpy()
         scaled = out * torch.tensor(0.5)
+        heads = torch.arange(32, device=dev)
+        picked = heads[torch.tensor([3, 5])]       # an index made on the CPU picks from a GPU tensor
+        summed = torch.zeros(32, 3, device=dev).index_add_(0, picked, out[picked].detach())
     """, tmp_path)
     assert found == []

@@ -163,6 +163,23 @@ def test_istereo_layer_is_cosine_on_sphere_and_gradcheck():
     assert layer.centres.shape == (4, 4) and "in_features=3" in repr(layer)
 
 
+def test_reset_parameters_reinitialises_in_place_so_optimisers_keep_training_the_layer():
+    """A new Parameter object in reset_parameters would leave the optimiser and .to() copies stale (issue 12)."""
+    torch.manual_seed(0)
+    for layer in (InverseStereo(3, 4), LpDistance(3, 4, 1.5)):
+        layer = layer.double()
+        centres = layer.centres
+        optimiser = torch.optim.SGD(layer.parameters(), lr=0.1)
+        layer.reset_parameters()
+        assert layer.centres is centres and layer.centres.dtype == torch.float64
+        bound = 1 / math.sqrt(centres.shape[1])
+        assert centres.abs().max() <= bound and centres.shape == (4, 4 if isinstance(layer, InverseStereo) else 3)
+        before = centres.detach().clone()
+        layer(torch.randn(5, 3, dtype=torch.float64)).sum().backward()
+        optimiser.step()
+        assert not torch.equal(layer.centres.detach(), before)
+
+
 def test_layers_train_with_float32_forward_backward():
     for layer in (LpDistance(8, 5, 0.5), LpDistance(8, 5, 2.0), InverseStereo(8, 5), CosineSimilarity(8, 5)):
         out = layer(torch.randn(4, 8))

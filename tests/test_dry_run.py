@@ -89,3 +89,35 @@ def test_flop_counter_counts_matmuls():
     with FlopCounterMode(display=False) as counter:
         torch.randn(16, 8) @ torch.randn(8, 4)
     assert counter.get_total_flops() == 2 * 16 * 8 * 4
+
+
+def test_flop_count_includes_cdist_and_the_lp_distance_kernels(tmp_path):
+    """The dry run's FLOP count sees torch.cdist and the l^p layers (elementwise and numba kernels), by formula."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import json, torch
+        from nngeom.book import budget
+        from nngeom.distances import LP_FLOPS_BACKWARD, LP_FLOPS_FORWARD, pairwise_distance
+        import nngeom.distances as distances
+        budget.start_flop_counter()
+        x, w = torch.randn(6, 5, requires_grad=True), torch.randn(4, 5, requires_grad=True)
+        counts = {}
+        start = budget._flops(); torch.cdist(x, w).sum().backward(); counts["cdist"] = budget._flops() - start
+        for path in ("numba", "torch"):
+            distances.CPU_KERNEL = path == "numba"
+            start = budget._flops(); pairwise_distance(x, w, 1.5).sum().backward()
+            counts[path] = budget._flops() - start
+        start = budget._flops(); x @ w.T; counts["matmul"] = budget._flops() - start
+        print(json.dumps(counts))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={"NNGEOM_DRY_RUN": "2", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    pairs = 6 * 4 * 5
+    assert counts["cdist"] == 3 * pairs * 3  # forward 3 per pair and feature, each input's gradient as many
+    assert counts["numba"] == counts["torch"] == (4 + 8) * pairs
+    assert counts["matmul"] == 2 * pairs  # the counter's own count is unchanged

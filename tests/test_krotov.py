@@ -11,19 +11,9 @@ def numpy_forward(S, x, p):
     return x @ (np.sign(S) * np.abs(S) ** (p - 1)).T
 
 
-def numpy_step(S, inputs, p, k, delta, eps, prec=1e-30):
-    """One minibatch of Krotov & Hopfield's published algorithm (inputs as columns), eq. 4-5."""
-    hid, N = S.shape
-    num = inputs.shape[1]
-    tot_input = np.dot(np.sign(S) * np.absolute(S) ** (p - 1), inputs)
-    y = np.argsort(tot_input, axis=0)
-    yl = np.zeros((hid, num))
-    yl[y[hid - 1, :], np.arange(num)] = 1.0
-    yl[y[hid - k], np.arange(num)] = -delta
-    xx = np.sum(np.multiply(yl, tot_input), 1)
-    ds = np.dot(yl, np.transpose(inputs)) - np.multiply(np.tile(xx.reshape(xx.shape[0], 1), (1, N)), S)
-    nc = max(np.amax(np.absolute(ds)), prec)
-    return S + eps * np.true_divide(ds, nc), nc
+def numpy_step(S, inputs, p, k, delta, eps):
+    """One minibatch of the published algorithm (inputs as columns) on a copy of S: (new S, max|dS|)."""
+    return krotov.published_minibatches(S.copy(), inputs.T, eps, inputs.shape[1], p, k, delta)
 
 
 @pytest.mark.parametrize("p", [2.0, 3.0, 4.5])
@@ -124,18 +114,23 @@ def test_bad_arguments():
         krotov.HybridModel(krotov.LocalLayer(10, 5), n=0.5)
 
 
-def test_increment_rows_are_the_nonzero_rows_of_the_increment():
+def test_increment_rows_are_the_units_with_nonzero_g_and_their_eq4_rows():
+    """Against the NumPy transcription of eq. 4-5, not against `increment` (which is built from increment_rows)."""
     g = torch.Generator().manual_seed(4)
     layer = krotov.LocalLayer(50, 40, p=3.0, k=3, delta=0.4, generator=g)
     layer.synapses = layer.synapses.double()
     x = krotov.lp_normalize(torch.rand(32, 50, generator=g, dtype=torch.float64))
     units, rows = layer.increment_rows(x)
-    dense = layer.increment(x)
-    assert torch.equal(units, units.unique())
-    torch.testing.assert_close(dense[units], rows)
-    outside = torch.ones(40, dtype=torch.bool)
-    outside[units] = False
-    assert dense[outside].abs().max() == 0
+    S, xs = layer.synapses.numpy(), x.numpy()
+    h = numpy_forward(S, xs, 3.0)
+    ranked = np.argsort(-h, axis=1)
+    gain = np.zeros_like(h)
+    gain[np.arange(32), ranked[:, 0]] = 1.0
+    gain[np.arange(32), ranked[:, 2]] = -0.4
+    expected_units = np.flatnonzero(np.abs(gain).sum(0))
+    assert sorted(units.tolist()) == expected_units.tolist()
+    expected = gain.T @ xs - (gain * h).sum(0)[:, None] * S
+    np.testing.assert_allclose(rows.numpy(), expected[units.numpy()], rtol=1e-10, atol=1e-12)
 
 
 def test_float32_epoch_with_fast_ranking_follows_the_float64_transcription():

@@ -35,6 +35,19 @@ def test_notebook_runs_in_smoke_profile(smoke_book, source):
     print(f"{outcome.notebook}: {time.perf_counter() - start:.1f} s")
 
 
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_notebook_is_device_clean(smoke_book, source):
+    """Run under nngeom.book.device_check: nothing that would mix CUDA and CPU tensors, or call .numpy() on a
+    CUDA tensor, when the same code runs on a GPU (tests/test_device_check.py shows the check finds such code)."""
+    if smoke_book.execute(source).status != "ok":
+        pytest.skip("the notebook did not run (see test_notebook_runs_in_smoke_profile)")
+    found = {(f["problem"], f["op"], f["where"], " <- ".join(f.get("called_from", []))): None
+             for f in smoke_book.device_findings(source)}  # each place once, in the order found
+    assert not found, "operations that would fail on a GPU:\n" + "\n".join(
+        f"{problem}: {op} at {where} (called from {called})" for problem, op, where, called in list(found)[:20])
+
+
 WARNING = re.compile(r"\b\w*Warning\b")
 
 

@@ -24,6 +24,8 @@ import os
 import torch
 from torch import nn
 
+from .book.budget import count_flops
+
 #: Upper bound on the elements of one (batch x centres-chunk x features) block: 2 MiB of float32, so that the
 #: ten or so elementwise passes over a block stay in a core's L2 cache (with 8 MiB blocks, l^20 forward +
 #: backward at batch 256, 784 -> 500 took 3x longer on the project's 2-core machine).
@@ -96,6 +98,19 @@ def _lp_block(diff: torch.Tensor, p: float) -> torch.Tensor:
     return _power(diff.abs_(), p).sum(-1)
 
 
+LP_FLOPS_FORWARD = 4   # per pair and feature: difference, |.|, power, sum (a power counted as one operation)
+LP_FLOPS_BACKWARD = 8  # per pair and feature: the power of the ratio, the sign, two products, two sums
+
+
+def count_lp_flops(x: torch.Tensor, centres: torch.Tensor, backward: bool = False, seen: int = 0) -> None:
+    """Report an l^p distance pass to the dry run's FLOP count (the counter sees no elementwise kernel).
+
+    ``seen``: FLOPs per pair and feature that the counter already counts (the torch backward's two einsums).
+    """
+    per = (LP_FLOPS_BACKWARD if backward else LP_FLOPS_FORWARD) - seen
+    count_flops(per * x.shape[0] * centres.shape[0] * x.shape[1])
+
+
 class _LpDistance(torch.autograd.Function):
     """Chunked l^p distance with a hand-written backward.
 
@@ -125,6 +140,7 @@ class _LpDistance(torch.autograd.Function):
                 out[:, start:start + step] = s if p == 1.0 else s.pow_(1.0 / p)
         ctx.save_for_backward(x, centres, out)
         ctx.p = p
+        count_lp_flops(x, centres)
         return out
 
     @staticmethod
@@ -132,6 +148,7 @@ class _LpDistance(torch.autograd.Function):
     def backward(ctx, grad):
         x, centres, d = ctx.saved_tensors
         p = ctx.p
+        count_lp_flops(x, centres, backward=True, seen=4)  # the two einsums below are counted as matmuls
         batch, features = x.shape
         step = _chunk(batch, features)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
@@ -259,12 +276,17 @@ class _CentreLayer(nn.Module):
                 raise ValueError(f"{name} must be >= 1, got {value}")
         self.in_features = in_features
         self.out_features = out_features
-        self.centres = nn.Parameter(torch.empty(out_features, in_features))
+        self.centres = nn.Parameter(torch.empty(out_features, self.centre_features()))
         self.reset_parameters()
 
+    def centre_features(self) -> int:
+        """Coordinates of a centre: those of the space `transform_input` maps into."""
+        return self.in_features
+
+    @torch.no_grad()
     def reset_parameters(self) -> None:
-        # Same scale as nn.Linear's default weights.
-        bound = 1.0 / math.sqrt(self.in_features)
+        """Centres uniform in ``[-1/sqrt(d), 1/sqrt(d)]``, d = `centre_features` (nn.Linear's scale), in place."""
+        bound = 1.0 / math.sqrt(self.centre_features())
         nn.init.uniform_(self.centres, -bound, bound)
 
     @torch.no_grad()
@@ -332,14 +354,8 @@ class InverseStereo(_CentreLayer):
     the cosine of the angle on the sphere, which is a metric there (sec. 2.7).
     """
 
-    def __init__(self, in_features: int, out_features: int):
-        super().__init__(in_features, out_features)
-
-    def reset_parameters(self) -> None:
-        # Centres on the sphere: one extra coordinate.
-        self.centres = nn.Parameter(torch.empty(self.out_features, self.in_features + 1))
-        bound = 1.0 / math.sqrt(self.in_features + 1)
-        nn.init.uniform_(self.centres, -bound, bound)
+    def centre_features(self) -> int:
+        return self.in_features + 1  # centres on the sphere of R^(in_features + 1)
 
     def transform_input(self, x: torch.Tensor) -> torch.Tensor:
         return inverse_stereographic(x)

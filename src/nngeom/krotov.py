@@ -117,6 +117,31 @@ class LocalLayer(nn.Module):
         return scale
 
 
+def published_minibatches(S: np.ndarray, images: np.ndarray, lr: float, batch: int, p: float, k: int, delta: float,
+                          precision: float = 1e-30) -> tuple[np.ndarray, float]:
+    """Krotov and Hopfield's published NumPy minibatch loop, transcribed: the independent reference of this module.
+
+    ``images`` (rows) are taken in order, ``len(images) // batch`` minibatches; per minibatch (inputs as columns)
+    ``tot = (sign(S) |S|^(p-1)) @ inputs``, ``g`` = 1 for each input's strongest unit and ``-delta`` for its k-th
+    (eq. 5), ``ds = g @ inputs.T - (sum_b g tot)[:, None] * S`` (eq. 4) and ``S += lr * ds / max|ds|``. It works
+    in the dtype of ``S`` (updated in place) and returns ``(S, max|ds| of the last minibatch)``. Used by the tests
+    and by ``benchmarks/bench_krotov.py`` as the peer of `LocalLayer.learning_step`.
+    """
+    hid, n_in = S.shape
+    scale = precision
+    for i in range(len(images) // batch):
+        inputs = images[i * batch:(i + 1) * batch].T
+        tot = np.dot(np.sign(S) * np.abs(S) ** (p - 1), inputs)
+        order = np.argsort(tot, axis=0)
+        g = np.zeros((hid, batch), dtype=S.dtype)
+        g[order[hid - 1, :], np.arange(batch)] = 1.0
+        g[order[hid - k], np.arange(batch)] = -delta
+        ds = np.dot(g, inputs.T) - np.sum(g * tot, axis=1)[:, None] * S
+        scale = max(float(np.abs(ds).max()), precision)
+        S += lr * ds / scale
+    return S, scale
+
+
 def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.02, batch_size: int = 1000,
                 seed: int = 0, progress: bool = False, device: torch.device | None = None,
                 fast_matmul: bool = True) -> dict:

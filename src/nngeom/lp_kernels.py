@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .cpu_threads import parts_for, run_ranges
+from .distances import count_lp_flops
 
 ONE, SQRT, RSQRT, INT, REAL = 0, 1, 2, 3, 4
 
@@ -173,6 +174,7 @@ class LpDistanceCPU(torch.autograd.Function):
         run_ranges(lp_forward, centres.shape[0], lambda part: args)
         ctx.save_for_backward(x, centres, out)
         ctx.p = p
+        count_lp_flops(x, centres)
         return out
 
     @staticmethod
@@ -180,6 +182,7 @@ class LpDistanceCPU(torch.autograd.Function):
     def backward(ctx, grad):
         x, centres, d = (t.detach() for t in ctx.saved_tensors)
         grad = grad.detach()
+        count_lp_flops(x, centres, backward=True)
         p = ctx.p
         positive = d > 0
         grad = torch.where(positive, grad, torch.zeros_like(grad))

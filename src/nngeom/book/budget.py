@@ -27,11 +27,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["dry_run_steps", "is_dry_run", "loop", "start_flop_counter"]
+__all__ = ["count_flops", "dry_run_steps", "is_dry_run", "loop", "start_flop_counter"]
 
 T = TypeVar("T")
 _stack: list[dict] = []
-_counter: dict[str, Any] = {"mode": None}
+_counter: dict[str, Any] = {"mode": None, "extra": 0.0}
 
 
 def dry_run_steps() -> int | None:
@@ -44,20 +44,47 @@ def is_dry_run() -> bool:
     return dry_run_steps() is not None
 
 
+def _cdist_flops(x1_shape, x2_shape, *args, out_shape=None, **kwargs) -> int:
+    """``torch.cdist``: a difference, a power and a sum per pair and feature (3 FLOPs; the counter has none)."""
+    *batch, rows, features = x1_shape
+    count = 3 * rows * x2_shape[-2] * features
+    for size in batch:
+        count *= size
+    return count
+
+
+def _cdist_backward_flops(grad_shape, x1_shape, x2_shape, *args, out_shape=None, **kwargs) -> int:
+    """The gradient of one input (autograd calls it once per input): as many operations as the forward."""
+    return _cdist_flops(x1_shape, x2_shape)
+
+
 def start_flop_counter() -> None:
-    """Count FLOPs for the rest of this process (dry runs only; entered once, at ``import nngeom``)."""
+    """Count FLOPs for the rest of this process (dry runs only; entered once, at ``import nngeom``).
+
+    `torch.utils.flop_counter` counts matrix products and convolutions; ``torch.cdist`` is added here, and the
+    l^p distance layers, whose elementwise and numba kernels it cannot see, report theirs with `count_flops`.
+    """
     if _counter["mode"] is not None or not is_dry_run():
         return
+    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    mode = FlopCounterMode(display=False)
+    aten = torch.ops.aten
+    mode = FlopCounterMode(display=False, custom_mapping={aten._cdist_forward: _cdist_flops,
+                                                          aten._cdist_backward: _cdist_backward_flops})
     mode.__enter__()
     _counter["mode"] = mode
 
 
+def count_flops(flops: float) -> None:
+    """Add FLOPs the counter cannot see (an elementwise or compiled kernel); nothing outside a dry run."""
+    if _counter["mode"] is not None:
+        _counter["extra"] += float(flops)
+
+
 def _flops() -> float:
     mode = _counter["mode"]
-    return float(mode.get_total_flops()) if mode is not None else 0.0
+    return float(mode.get_total_flops()) + _counter["extra"] if mode is not None else 0.0
 
 
 def _log(record: dict) -> None:

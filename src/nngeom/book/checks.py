@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "Check", "Outcome", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
@@ -177,6 +176,8 @@ def welch_interval(ours: np.ndarray, paper_mean: float, paper_std: float | None,
         dof = (var_o + var_p) ** 2 / dof_terms if dof_terms > 0 else math.inf
     if se == 0:
         return 0.0, float(ours.mean() - paper_mean), dof
+    from scipy import stats  # imported when a statistical check runs: scipy.stats costs a second to import
+
     quantile = stats.norm.ppf(0.5 + level / 2) if math.isinf(dof) else stats.t.ppf(0.5 + level / 2, dof)
     return float(quantile * se), float(ours.mean() - paper_mean), dof
 
@@ -205,6 +206,8 @@ def rate_consistent(n: int, paper_n: int | None = None, level: float = 0.95) -> 
         p_o, p_p = number(ours), number(paper)
         pooled = (p_o * n + p_p * (paper_n or 0)) / (n + (paper_n or 0))
         var = pooled * (1 - pooled) * (1 / n + (1 / paper_n if paper_n else 0.0))
+        from scipy import stats
+
         half = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(max(var, 0.0)))
         return Outcome(abs(p_o - p_p) <= half, f"difference {p_o - p_p:+.3g}, {level:.0%} interval +-{half:.3g}")
     return Check(f"rate within the {level:.0%} interval ({n} trials)", evaluate, statistical=True)
@@ -215,6 +218,8 @@ def _compare_means(other, ledger, greater: bool, ours, level: float) -> Outcome:
     theirs = _samples(ledger[other]["ours"] if isinstance(other, str) and other in ledger else other)
     if mine.size < 2 or theirs.size < 2:
         raise ValueError("mean_above / mean_below compare two sets of per-seed values: need >= 2 of each")
+    from scipy import stats
+
     test = stats.ttest_ind(mine, theirs, equal_var=False, alternative="greater" if greater else "less")
     return Outcome(bool(test.pvalue < 1 - level),
                    f"means {mine.mean():.4g} vs {theirs.mean():.4g}, one-sided Welch p = {test.pvalue:.3g}")

@@ -60,7 +60,8 @@ class _TensorSet:
 _marked = _TensorSet()   # on the compute device
 _neutral = _TensorSet()  # placed with device=<some tensor's device>: right on either kind of machine
 _UNMARKING = {torch.Tensor.cpu}
-_NEUTRAL = {torch.Tensor.__getitem__, torch.Tensor.__setitem__,  # CPU index tensors are legal on CUDA tensors
+_INDEXING = {torch.Tensor.__getitem__}  # CPU index tensors are legal on CUDA tensors; the result follows the indexed
+_NEUTRAL = {torch.Tensor.__setitem__,  # CPU index tensors are legal on CUDA tensors
             torch.Tensor.__repr__, torch.Tensor.__format__, torch.Tensor.size, torch.Tensor.dim,
             torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__len__, torch.Tensor.numel}
 
@@ -99,17 +100,22 @@ def _target_device(func, args, kwargs):
     return device
 
 
-def _where() -> str:
+def _frames(depth: int = 4) -> list[str]:
+    """The innermost ``depth`` frames of our code (not torch's, not this module's), innermost first."""
+    found = []
     for frame in reversed(traceback.extract_stack()[:-3]):
         if "device_check" not in frame.filename and "/torch/" not in frame.filename:
-            return f"{os.path.basename(frame.filename)}:{frame.lineno}: {(frame.line or '').strip()[:100]}"
-    return "?"
+            found.append(f"{os.path.basename(frame.filename)}:{frame.lineno}: {(frame.line or '').strip()[:100]}")
+            if len(found) == depth:
+                break
+    return found or ["?"]
 
 
 def _record(kind: str, func) -> None:
     path = os.environ.get("NNGEOM_DEVICE_CHECK")
-    entry = {"problem": kind, "op": getattr(func, "__name__", str(func)), "where": _where(),
-             "section": os.environ.get("NNGEOM_SECTION", "")}
+    frames = _frames()
+    entry = {"problem": kind, "op": getattr(func, "__name__", str(func)), "where": frames[0],
+             "called_from": frames[1:], "section": os.environ.get("NNGEOM_SECTION", "")}
     if path and path not in {"1", "on", "true"}:
         with open(path, "a") as handle:
             handle.write(json.dumps(entry) + "\n")
@@ -140,6 +146,13 @@ class DeviceIntentMode(TorchFunctionMode):
         kwargs = kwargs or {}
         if func in _NEUTRAL:
             return func(*args, **kwargs)
+        if func in _INDEXING:  # x[i]: legal with any index; on the device of x
+            out = func(*args, **kwargs)
+            if args[0] in _marked:
+                _mark(out, _marked)
+            elif args[0] in _neutral:
+                _mark(out, _neutral)
+            return out
         tensors = _tensors(args, kwargs)
         marked = [t for t in tensors if t in _marked]
         neutral = not marked and any(t in _neutral for t in tensors)
