@@ -53,5 +53,10 @@ def test_bad_arguments_raise():
         attacks.foolbox_attack(model, x * 5, y, "FGSM", 0.1, bounds=(-1, 1))
     with pytest.raises(ValueError):
         attacks.foolbox_attack(model, x, y, "FGSM", 0.1, bounds=(1, -1))
+    with pytest.raises(ValueError, match="pair"):
+        attacks.foolbox_attack(model, x, y, "FGSM", 0.1, bounds=(-1, 0, 1))   # wrong length: a value error
+    for bad in (None, (-1, "high"), "ab"):                                     # not a pair of numbers: a type error
+        with pytest.raises(TypeError, match="pair of numbers"):
+            attacks.foolbox_attack(model, x, y, "FGSM", 0.1, bounds=bad)
     with pytest.raises(ValueError):
         attacks.normalised_gradient_attack(model, x, y, lr=0.0)

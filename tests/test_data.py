@@ -88,6 +88,8 @@ def test_subset_is_stratified_seeded_and_not_the_first_n():
     assert torch.equal(labels[x1[:, 0].long()], y1)
     with pytest.raises(ValueError, match="positive int"):
         data.subset(images, labels, 0)
+    with pytest.raises(TypeError, match="must be an int, got float"):
+        data.subset(images, labels, 2.5)
 
 
 @pytest.mark.skipif(not HAVE_DATA, reason="NNGEOM_DATA not set")

@@ -54,5 +54,7 @@ def test_device_clean_code_passes(tmp_path):
         heads = torch.arange(32, device=dev)
         picked = heads[torch.tensor([3, 5])]       # an index made on the CPU picks from a GPU tensor
         summed = torch.zeros(32, 3, device=dev).index_add_(0, picked, out[picked].detach())
+        model[0].weight = nn.Parameter(model[0].weight.detach().clone())  # a new Parameter on the GPU stays there
+        again = model(x.to(dev))
     """, tmp_path)
     assert found == []

@@ -92,6 +92,21 @@ def test_bad_arguments_raise():
                                           n_search=5, rounds=1, n_classes=2)
 
 
+def test_wrong_type_and_wrong_value_are_told_apart():
+    with pytest.raises(TypeError, match="n_centres must be an int, got float"):
+        DictionaryMLP(4, 3.0, 2)
+    with pytest.raises(ValueError, match="n_centres must be a positive int, got 0"):
+        DictionaryMLP(4, 0, 2)
+    with pytest.raises(TypeError, match="centres_per_class must be an int"):
+        LocalClassifier(4, 3, centres_per_class=1.5)
+    with pytest.raises(ValueError, match="centres_per_class must be a positive int"):
+        LocalClassifier(4, 3, centres_per_class=0)
+    with pytest.raises(TypeError, match="int64 labels"):
+        DictionaryMLP.from_data(torch.zeros(3, 4), torch.tensor([0.0, 1.0, 2.0]), 3)
+    with pytest.raises(ValueError, match="int64 labels"):
+        DictionaryMLP.from_data(torch.zeros(3, 4), torch.tensor([0, 1, 5]), 3)
+
+
 def test_table3_sweep_matches_per_width_models_on_cdist():
     x, y = _data(n=300, d=20, c=5, seed=4)
     xt, yt = _data(n=130, d=20, c=5, seed=5)

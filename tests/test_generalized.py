@@ -131,6 +131,10 @@ def test_matched_hidden_is_the_closest_budget():
     assert matched_hidden("convex", 784, 5, budget=10 ** 6) > 100
     with pytest.raises(ValueError):
         matched_hidden("linear", 784, 5)
+    with pytest.raises(TypeError, match="name must be a string"):
+        matched_hidden(None, 784, 5)
+    with pytest.raises(TypeError, match="name must be a string"):
+        layer1_parameters(2, 784, 5)
 
 
 def test_metric_mlp_without_normalisation():

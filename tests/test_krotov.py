@@ -114,6 +114,16 @@ def test_bad_arguments():
         krotov.HybridModel(krotov.LocalLayer(10, 5), n=0.5)
 
 
+def test_wrong_type_and_wrong_value_are_told_apart():
+    with pytest.raises(TypeError, match="hidden must be an int, got float"):
+        krotov.LocalLayer(10, 5.0)
+    with pytest.raises(TypeError, match="in_features must be an int, got bool"):
+        krotov.LocalLayer(True, 5)
+    with pytest.raises(ValueError, match=">= 1"):
+        krotov.LocalLayer(10, 0)
+    assert krotov.LocalLayer(np.int64(10), 5).in_features == 10
+
+
 def test_increment_rows_are_the_units_with_nonzero_g_and_their_eq4_rows():
     """Against the NumPy transcription of eq. 4-5, not against `increment` (which is built from increment_rows)."""
     g = torch.Generator().manual_seed(4)

@@ -70,8 +70,10 @@ def test_ema_epsilon_tracks_mean_distance():
 def test_bad_input_raises():
     with pytest.raises(ValueError):
         local.softmax_similarity(_d(), tau=0)
-    with pytest.raises(TypeError):
-        local.epsilon_softmax(torch.ones(3), 1.0)
+    with pytest.raises(ValueError, match="got shape"):
+        local.epsilon_softmax(torch.ones(3), 1.0)       # a tensor of the wrong shape: a value error
+    with pytest.raises(TypeError, match="got list"):
+        local.epsilon_softmax([[1.0, 2.0]], 1.0)        # not a tensor at all: a type error
     with pytest.raises(ValueError):
         local.similarity(_d(), "gaussian", 1.0)
     with pytest.raises(ValueError):

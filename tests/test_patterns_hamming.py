@@ -48,6 +48,14 @@ def test_per_layer_sum_and_errors():
         hamming.pairwise(layers["l1"], layers["l2"])
     with pytest.raises(TypeError):
         hamming.pairwise([[0, 1]])
+    with pytest.raises(TypeError, match="chunk must be an int"):
+        hamming.pairwise(layers["l1"], chunk=2.0)
+    with pytest.raises(ValueError, match="chunk must be a positive int"):
+        hamming.pairwise(layers["l1"], chunk=0)
+    with pytest.raises(TypeError, match="uint8"):
+        Patterns(np.zeros((2, 2), dtype=np.int64), 16)
+    with pytest.raises(ValueError, match="2-D"):
+        Patterns(np.zeros(2, dtype=np.uint8), 16)
 
 
 def test_record_patterns_mlp_and_convnet():

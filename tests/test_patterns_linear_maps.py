@@ -36,6 +36,20 @@ def test_unsupported_layers_raise():
         linear_maps.local_affine(torch.nn.Linear(3, 3), torch.randn(2, 3))
 
 
+def test_wrong_type_and_wrong_value_are_told_apart():
+    net = models.mlp(depth=1, width=4, in_dim=6)
+    with pytest.raises(TypeError, match="got list"):
+        linear_maps.local_affine(net, [[0.0] * 6])
+    with pytest.raises(ValueError, match="got shape"):
+        linear_maps.local_affine(net, torch.randn(6))
+    with pytest.raises(TypeError, match="depth must be an int"):
+        models.mlp(depth=1.0)
+    with pytest.raises(ValueError, match="positive ints"):
+        models.mlp(depth=0)
+    with pytest.raises(ValueError, match="'kind' key"):
+        models.build({"depth": 1})
+
+
 def test_decomposition_singular_values_angles():
     rng = torch.Generator().manual_seed(0)
     D = torch.randn(30, 20, generator=rng)

@@ -45,3 +45,5 @@ def test_constellation_curve_matches_fcluster():
         nullmodel.constellation_curve(d[:-1], 60, thresholds)
     with pytest.raises(ValueError):
         nullmodel.null_means(0, 10)
+    with pytest.raises(TypeError, match="n_bits must be an int, got float"):
+        nullmodel.null_means(10.0, 10)

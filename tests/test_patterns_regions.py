@@ -31,6 +31,14 @@ def test_degenerate_arrangement_is_counted_not_assumed():
         regions.count_regions_exact(np.ones((20, 2)), np.zeros(20))
 
 
+def test_closed_form_tells_a_wrong_type_from_a_wrong_value():
+    with pytest.raises(TypeError, match="r must be an int, got float"):
+        regions.regions_closed_form(3, 1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        regions.regions_closed_form(3, -1)
+    assert regions.regions_closed_form(np.int64(3), 1) == 4
+
+
 def test_sampling_is_a_lower_bound_and_grid_ids():
     W, b = regions.low_rank_layer(5, 2, 2, seed=0)
     x = np.random.default_rng(0).uniform(-30, 30, (20000, 2))

@@ -47,6 +47,8 @@ def test_jacobian_penalty_rejects_bad_input():
     x.requires_grad_(True)
     with pytest.raises(ValueError):
         regularizers.jacobian_penalty(x, x * 2, n_proj=0)
+    with pytest.raises(TypeError, match="n_proj must be an int"):
+        regularizers.jacobian_penalty(x, x * 2, n_proj=1.0)
 
 
 def test_lp_weight_penalty():

@@ -71,6 +71,19 @@ def test_resnet_bad_names():
         L2Conv2d(3, 4, 3)(torch.randn(1, 2, 5, 5))
 
 
+def test_resnet_wrong_type_and_wrong_value_are_told_apart():
+    with pytest.raises(TypeError, match="kernel_size must be an int, got float"):
+        L2Conv2d(3, 4, 3.0)
+    with pytest.raises(ValueError, match="kernel_size must be a positive int"):
+        L2Conv2d(3, 4, 0)
+    with pytest.raises(TypeError, match="padding must be an int"):
+        L2Conv2d(3, 4, 3, padding=True)
+    with pytest.raises(ValueError, match="padding must be a non-negative int"):
+        L2Conv2d(3, 4, 3, padding=-1)
+    with pytest.raises(TypeError, match="depth must be an int"):
+        ResNet("linear", depth=20.0)
+
+
 def test_cifar_augment_is_crop_or_flip_of_input():
     from nngeom.resnet import cifar_augment
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)

@@ -1,8 +1,15 @@
-"""Our PyTorch UMAP against umap-learn's graph construction, and its behaviour on clear clusters."""
+"""Our PyTorch UMAP against umap-learn's graph construction, its behaviour on clear clusters, and the
+scikit-learn estimator contract (parameters stored untouched, checked at fit, transform without side effects)."""
+import copy
+
 import numpy as np
 import pytest
+import scipy.sparse
 import torch
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 import umap.umap_ as umap_  # umap-learn is a hard dependency: a broken install must fail, not skip
 from sklearn.manifold import trustworthiness
 
@@ -84,9 +91,9 @@ def test_epsilon_node_at_stated_distance_and_nearest_to_far_points(blobs):
     far = x[:20] + 40.0
     placed = model.transform(far)
     assert placed.shape == (20, 2) and torch.isfinite(placed).all()
-    np.testing.assert_allclose(model.transform_graph_[:, n].toarray().ravel(), 1.0)
+    np.testing.assert_allclose(model.transform_graph(far)[:, n].toarray().ravel(), 1.0)
     near = model.transform(x[:20])
-    assert (model.transform_graph_[:, n].toarray() < 1).all()
+    assert (model.transform_graph(x[:20])[:, n].toarray() < 1).all()
     assert (near - model.embedding_[:20]).norm(dim=1).median() < 2.0  # training points land where they were
 
 
@@ -162,3 +169,131 @@ def test_cuda_layout_matches_cpu_kernel_in_quality(blobs):
     gpu = UMAP(n_epochs=200, random_state=0, device="cuda").fit_transform(x)
     assert abs(trustworthiness(x, cpu.numpy(), n_neighbors=10) - trustworthiness(x, gpu.numpy(), n_neighbors=10)) \
         < 0.01
+
+
+# -- the scikit-learn estimator contract ----------------------------------------------------------------------
+def test_constructor_stores_parameters_untouched():
+    assert UMAP(device="cpu").device == "cpu" and UMAP().device is None
+    assert UMAP(min_dist=5).min_dist == 5  # invalid (above spread), but only fit says so
+    odd = UMAP(n_neighbors="many", metric=3, epsilon=-1.0, init="pca")  # nothing is checked before fit
+    assert (odd.n_neighbors, odd.metric, odd.epsilon, odd.init) == ("many", 3, -1.0, "pca")
+    model = UMAP(n_neighbors=7, p=3.0)
+    assert vars(model) == model.get_params()  # no derived values (a_, b_, device_) before fit
+    with pytest.raises(ValueError, match="min_dist"):
+        UMAP(min_dist=5).fit(np.random.default_rng(0).normal(size=(30, 3)))
+
+
+def test_get_params_set_params_clone_round_trip():
+    metric = lambda u, v: torch.cdist(u, v)  # noqa: E731
+    model = UMAP(n_neighbors=7, metric=metric, epsilon=2.5, random_state=3, device=torch.device("cpu"))
+    params = model.get_params()
+    assert params["n_neighbors"] == 7 and params["metric"] is metric and params["device"] == torch.device("cpu")
+    twin = clone(model)
+    assert twin is not model and twin.get_params() == params
+    assert model.set_params(n_neighbors=9, min_dist=0.3) is model
+    assert model.get_params() == {**params, "n_neighbors": 9, "min_dist": 0.3}
+    assert UMAP(**model.get_params()).get_params() == model.get_params()
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        model.set_params(n_neighbours=9)
+    assert repr(UMAP(n_neighbors=7, epsilon=2.5)) == "UMAP(epsilon=2.5, n_neighbors=7)"  # BaseEstimator's repr
+
+
+@pytest.mark.parametrize("params, error, message", [
+    ({"n_neighbors": 15.0}, TypeError, "n_neighbors must be an int >= 2"),
+    ({"n_neighbors": 1}, ValueError, "n_neighbors must be an int >= 2"),
+    ({"n_neighbors": True}, TypeError, "n_neighbors must be an int >= 2"),
+    ({"n_components": "2"}, TypeError, "n_components must be a positive int"),
+    ({"n_components": 0}, ValueError, "n_components must be a positive int"),
+    ({"metric": 3}, TypeError, "metric must be a name, 'precomputed' or a callable"),
+    ({"metric": "hamming-ish"}, ValueError, "unknown metric 'hamming-ish'"),
+    ({"p": "2"}, TypeError, "p must be a finite number > 0"),
+    ({"p": 0.0}, ValueError, "p must be a finite number > 0"),
+    ({"min_dist": None}, TypeError, "min_dist must be a finite number"),
+    ({"min_dist": 5}, ValueError, "need spread > 0 and 0 <= min_dist <= spread"),
+    ({"spread": np.nan}, ValueError, "spread must be a finite number"),
+    ({"spread": -1.0}, ValueError, "need spread > 0"),
+    ({"n_epochs": 10.0}, TypeError, "n_epochs must be None or an int >= 1"),
+    ({"n_epochs": 0}, ValueError, "n_epochs must be None or an int >= 1"),
+    ({"learning_rate": 0}, ValueError, "learning_rate must be a finite number > 0"),
+    ({"init": None}, TypeError, "init must be 'spectral' or 'random'"),
+    ({"init": "pca"}, ValueError, "init must be 'spectral' or 'random'"),
+    ({"negative_sample_rate": 0}, ValueError, "negative_sample_rate must be a positive int"),
+    ({"repulsion_strength": "1"}, TypeError, "repulsion_strength must be a finite number >= 0"),
+    ({"epsilon": "1.0"}, TypeError, "epsilon must be a positive distance"),
+    ({"epsilon": 0.0}, ValueError, "epsilon must be a positive distance"),
+    ({"random_state": None}, TypeError, "random_state must be an int seed"),
+    ({"device": 1.5}, TypeError, "device must be None, a str or a torch.device"),
+    ({"device": "gpu-ish"}, ValueError, "device must name a torch device"),
+])
+def test_parameters_checked_at_fit_with_the_right_error(params, error, message):
+    x = np.random.default_rng(0).normal(size=(30, 3))
+    model = UMAP(**{"n_epochs": 5, **params})  # constructing never raises
+    for method in (model.fit, model.fit_transform):
+        with pytest.raises(error, match=message):
+            method(x)
+    assert not hasattr(model, "embedding_")
+
+
+def test_data_checked_at_fit_and_transform(blobs):
+    x = blobs[0][:60]
+    with pytest.raises(ValueError, match="needs more than 15 samples, got n_samples=10"):
+        UMAP().fit(x[:10])
+    with pytest.raises(NotFittedError):
+        UMAP().transform(x)
+    model = UMAP(n_neighbors=5, n_epochs=20, device="cpu").fit(x)
+    assert model.n_features_in_ == 10 and model.device_ == torch.device("cpu")
+    assert (model.a_, model.b_) == pytest.approx(find_ab_params(1.0, 0.1))
+    with pytest.raises(ValueError, match="X has 3 features, but UMAP is expecting 10 features as input"):
+        model.transform(x[:, :3])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        model.transform(torch.full((2, 10), torch.nan))
+    torch.testing.assert_close(model.transform(x[:5].tolist()), model.transform(torch.from_numpy(x[:5])))
+    with pytest.raises(ValueError, match="must be square"):
+        UMAP(metric="precomputed").fit(np.ones((20, 19)))
+
+
+def _same(before, after) -> bool:
+    if isinstance(before, torch.Tensor):
+        return isinstance(after, torch.Tensor) and torch.equal(before, after)
+    if scipy.sparse.issparse(before):
+        return scipy.sparse.issparse(after) and before.shape == after.shape and (before != after).nnz == 0
+    return type(before) is type(after) and before == after
+
+
+def test_transform_leaves_the_fitted_estimator_unchanged(blobs):
+    x = blobs[0][:80]
+    model = UMAP(n_neighbors=5, n_epochs=30, epsilon=3.0, device="cpu").fit(x[:60])
+    before = copy.deepcopy(vars(model))
+    placed = model.transform(x[60:])
+    model.transform_graph(x[60:])
+    after = vars(model)
+    assert after.keys() == before.keys()
+    assert [name for name in before if not _same(before[name], after[name])] == []
+    assert torch.equal(placed, model.transform(x[60:]))  # and it repeats exactly
+    model.fit(x[:60])  # fitting again gives the same state: fit is idempotent
+    assert [name for name in before if not _same(before[name], vars(model)[name])] == []
+
+
+#: Estimator checks that cannot pass for UMAP, with the reason (``xfail_strict``: a check that starts passing
+#: must be removed from here).
+EXPECTED_FAILED_CHECKS = {
+    "check_transformer_general": "transform(X) re-embeds X against the fitted embedding, so it differs from "
+                                 "fit_transform(X) = embedding_ (as in umap-learn)",
+    "check_transformer_data_not_an_array": "the same fit_transform / transform comparison as "
+                                           "check_transformer_general (array-likes are tested in "
+                                           "test_data_checked_at_fit_and_transform)",
+    "check_methods_sample_order_invariance": "transform optimises a batch jointly: the edge schedule (weights / "
+                                             "the batch's largest weight) and the seeded negative samples depend "
+                                             "on the batch and its order",
+    "check_methods_subset_invariance": "the same batch dependence of transform as in "
+                                       "check_methods_sample_order_invariance",
+    "check_fit_idempotent": "results are torch tensors, which the check's np.issubdtype(dtype) cannot read; "
+                            "idempotence is tested in test_transform_leaves_the_fitted_estimator_unchanged",
+}
+
+
+@parametrize_with_checks([UMAP(n_neighbors=3, n_epochs=20, device="cpu")],
+                         expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS, xfail_strict=True)
+def test_sklearn_estimator_checks(estimator, check):
+    """scikit-learn's estimator checks on 10-30 samples: n_neighbors=3 so that they all apply, 20 epochs."""
+    check(estimator)

@@ -26,6 +26,24 @@ def test_gpu_job_runs_the_paper_profile_sharded_and_publishes():
     assert any("deploy-pages" in step.get("uses", "") for step in gpu["jobs"]["publish"]["steps"])
 
 
+def test_gpu_shards_restore_their_models_and_stamps_keyed_by_the_environment_fingerprint():
+    """A push that changes one notebook re-executes one notebook: the cache carries models, stamps and pages."""
+    gpu = yaml.safe_load((WORKFLOWS[0].parent / "gpu-book.yml").read_text())
+    steps = gpu["jobs"]["notebooks"]["steps"]
+    names = [step.get("uses", step.get("run", "")) for step in steps]
+    cache = next(i for i, name in enumerate(names) if name.startswith("actions/cache"))
+    execute = next(i for i, name in enumerate(names) if "make notebooks" in name)
+    assert cache < execute
+    settings = steps[cache]["with"]
+    assert "steps.environment.outputs.fingerprint" in settings["key"] and "job-index" in settings["key"]
+    assert settings["restore-keys"] in settings["key"]
+    for path in ("_build/cache", "_build/stamps", "_build/claims", "notebooks/**/*.ipynb"):
+        assert path in settings["path"]
+    assert "python -m nngeom fingerprint" in " ".join(names)
+    done = subprocess.run([sys.executable, "-m", "nngeom", "fingerprint"], capture_output=True, text=True)
+    assert done.returncode == 0 and re.fullmatch(r"[0-9a-f]{16}\n", done.stdout)
+
+
 def test_ci_entry_runs_the_readme_test_command(project_root):
     assert "make test" in (project_root / ".ci" / "run").read_text()
     assert "make test" in (project_root / "README.md").read_text()

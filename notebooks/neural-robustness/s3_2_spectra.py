@@ -115,10 +115,12 @@ def fit(lam):
 # %%
 x, _ = rm.cifar_lp("test", S.n_spectrum, cfg["p"], seed=S.noise_seed)
 noise = krotov.lp_normalize(spectrum.white_noise(len(x), (3, 32, 32), seed=S.noise_seed), cfg["p"])
-inputs = {"CIFAR-10": x, "white noise": noise}
+dev = nngeom.device()  # the models' device: inputs and layers are moved there once
+inputs = {"CIFAR-10": x.to(dev), "white noise": noise.to(dev)}
 local = rm.local_layer(cfg)
 keep = local["keep"]
-layers = {"Initialized": rm.layer_from(local["initial"][keep], cfg), "KH layer": rm.layer_from(local["synapses"][keep], cfg)}
+layers = {"Initialized": rm.layer_from(local["initial"][keep], cfg).to(dev),
+          "KH layer": rm.layer_from(local["synapses"][keep], cfg).to(dev)}
 models, records = rm.trained_models(cfg)
 generator = torch.Generator().manual_seed(S.noise_seed)
 

@@ -29,8 +29,16 @@ ATTACKS = {
 
 
 def _check_bounds(bounds) -> tuple[float, float]:
+    if isinstance(bounds, (str, bytes)):
+        raise TypeError(f"bounds must be a pair of numbers, got {bounds!r}")
     try:
-        lo, hi = (float(b) for b in bounds)
+        items = tuple(bounds)
+    except TypeError:
+        raise TypeError(f"bounds must be a pair of numbers, got {bounds!r}") from None
+    if len(items) != 2:
+        raise ValueError(f"bounds must be a pair (low, high), got {len(items)} values: {bounds!r}")
+    try:
+        lo, hi = (float(b) for b in items)
     except (TypeError, ValueError):
         raise TypeError(f"bounds must be a pair of numbers, got {bounds!r}") from None
     if not lo < hi:

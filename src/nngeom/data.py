@@ -171,7 +171,9 @@ def subset(images: torch.Tensor, labels: torch.Tensor, n: int | None, seed: int 
     total = len(labels)
     if n is None or n >= total:
         return images, labels
-    if not isinstance(n, int) or n <= 0:
+    if not isinstance(n, int):
+        raise TypeError(f"subset size must be an int, got {type(n).__name__}")
+    if n <= 0:
         raise ValueError(f"subset size must be a positive int, got {n!r}")
     generator = torch.Generator().manual_seed(int(seed))
     if not stratified:

@@ -41,7 +41,9 @@ class LocalLayer(nn.Module):
                  momentum: float = 0.9, bias: bool = False, init_scale: float = 1.0):
         super().__init__()
         for name, value in (("in_features", in_features), ("n_centres", n_centres), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if (self.passthrough_input or self.epsilon_passes_input) and out_features != in_features:
             raise ValueError(f"{type(self).__name__} needs out_features == in_features ({in_features})")
@@ -128,7 +130,9 @@ class DictionaryMLP(LocalLayer):
         x = x.reshape(len(x), -1)
         if len(x) != len(y):
             raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
-        if y.dtype != torch.long or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
+        if y.dtype != torch.long:
+            raise TypeError(f"y must be int64 labels in [0, {n_classes}), got dtype {y.dtype}")
+        if len(y) and (y.min() < 0 or y.max() >= n_classes):
             raise ValueError(f"y must be int64 labels in [0, {n_classes})")
         model = cls(x.shape[1], len(x), n_classes, **kwargs)
         model.set_centres(x, nn.functional.one_hot(y, n_classes).float())
@@ -167,7 +171,9 @@ class LocalClassifier(LocalLayer):
     """
 
     def __init__(self, in_features: int, n_classes: int, centres_per_class: int = 1, **kwargs):
-        if isinstance(centres_per_class, bool) or not isinstance(centres_per_class, int) or centres_per_class < 1:
+        if isinstance(centres_per_class, bool) or not isinstance(centres_per_class, int):
+            raise TypeError(f"centres_per_class must be an int, got {type(centres_per_class).__name__}")
+        if centres_per_class < 1:
             raise ValueError(f"centres_per_class must be a positive int, got {centres_per_class!r}")
         super().__init__(in_features, n_classes * centres_per_class, n_classes, **kwargs)
         labels = torch.arange(n_classes).repeat_interleave(centres_per_class)

@@ -236,6 +236,8 @@ def layer1_parameters(name: str, in_features: int, width: int, hidden: int = 100
     formula against the modules' own parameter count.
     """
     D, h, k = (_positive_int(n, v) for n, v in (("in_features", in_features), ("width", width), ("hidden", hidden)))
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
     if name == "linear":
         return D * h + h
     if name == "istereo":
@@ -244,7 +246,7 @@ def layer1_parameters(name: str, in_features: int, width: int, hidden: int = 100
         return 2 * (D * k + k) + k * k + h * k + h
     if name in ("invex", "ordinary"):
         return 2 * D * k + k + D + D * h
-    if isinstance(name, str) and name.startswith("l"):
+    if name.startswith("l"):
         transform_layer(name, 1, 1)  # validates the name (l<p>, p > 0)
         return D * h
     raise ValueError(f"unknown transform {name!r}: choose one of {', '.join(TABLE1_TRANSFORMS)} or l<p>")
@@ -257,6 +259,8 @@ def matched_hidden(name: str, in_features: int, width: int, budget: int | None =
     ties go to the smaller k. The count grows with k, so when even k = 1 exceeds the budget the answer is 1:
     compare ``layer1_parameters(name, D, h, 1)`` with the budget to see whether it could be met.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
     if name not in GENERALISED:
         raise ValueError(f"{name!r} has no inner width: choose one of {', '.join(GENERALISED)}")
     budget = layer1_parameters("linear", in_features, width) if budget is None else _positive_int("budget", budget)

@@ -49,6 +49,9 @@ class LocalLayer(nn.Module):
     def __init__(self, in_features: int, hidden: int, p: float = 3.0, k: int = 2, delta: float = 0.4,
                  sigma: float = 1.0, generator: torch.Generator | None = None):
         super().__init__()
+        for name, value in (("in_features", in_features), ("hidden", hidden)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
         if in_features < 1 or hidden < 1:
             raise ValueError(f"in_features and hidden must be >= 1 (got {in_features}, {hidden})")
         if p < 2:

@@ -26,9 +26,10 @@ SIMILARITIES = ("unnormalised", "softmax", "epsilon_softmax")
 
 
 def _check(d: torch.Tensor, tau: float) -> None:
-    if not isinstance(d, torch.Tensor) or d.dim() != 2:
-        raise TypeError(f"distances must be a (B, N) tensor, got {type(d).__name__} "
-                        f"{tuple(d.shape) if isinstance(d, torch.Tensor) else ''}")
+    if not isinstance(d, torch.Tensor):
+        raise TypeError(f"distances must be a (B, N) tensor, got {type(d).__name__}")
+    if d.dim() != 2:
+        raise ValueError(f"distances must be a (B, N) tensor, got shape {tuple(d.shape)}")
     if not tau > 0:
         raise ValueError(f"temperature tau must be > 0, got {tau}")
 

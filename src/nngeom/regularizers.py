@@ -51,7 +51,9 @@ def jacobian_penalty(x: torch.Tensor, h: torch.Tensor, n_proj: int = 1,
 
     ``n_proj >= 1`` random unit projections (unbiased estimate), ``n_proj = -1`` exact.
     """
-    if not isinstance(n_proj, int) or (n_proj != -1 and n_proj < 1):
+    if not isinstance(n_proj, int):
+        raise TypeError(f"n_proj must be an int, got {type(n_proj).__name__}")
+    if n_proj != -1 and n_proj < 1:
         raise ValueError(f"n_proj must be a positive int or -1 (exact), got {n_proj!r}")
     if not x.requires_grad:
         raise ValueError("x must require grad (call x.requires_grad_() before computing h)")

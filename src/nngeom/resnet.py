@@ -34,9 +34,13 @@ class _PatchConv(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("kernel_size", kernel_size), ("stride", stride)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        if isinstance(padding, bool) or not isinstance(padding, int):
+            raise TypeError(f"padding must be an int, got {type(padding).__name__}")
+        if padding < 0:
             raise ValueError(f"padding must be a non-negative int, got {padding!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -165,7 +169,9 @@ class ResNet(nn.Module):
     def __init__(self, conv: str = "linear", depth: int = 20, num_classes: int = 10, in_channels: int = 3,
                  width: int = 16, shortcut: str = "B"):
         super().__init__()
-        if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        if not isinstance(depth, int):
+            raise TypeError(f"depth must be an int, got {type(depth).__name__}")
+        if depth < 8 or (depth - 2) % 6:
             raise ValueError(f"depth must be 6 n + 2 (20, 32, 44, ...), got {depth!r}")
         if conv not in CONVOLUTIONS:
             raise ValueError(f"unknown convolution {conv!r}: choose one of {sorted(CONVOLUTIONS)}")

@@ -213,8 +213,20 @@ def install() -> None:
         placed(self, False)
         return moved
 
+    original_new = nn.Parameter.__new__
+
+    def parameter(cls, data=None, requires_grad=True):  # nn.Parameter(t) is a new tensor placed where t is
+        made = original_new(cls, data, requires_grad)
+        if isinstance(data, torch.Tensor):
+            if data in _marked:
+                _marked.add(made)
+            elif data in _neutral:
+                _neutral.add(made)
+        return made
+
     nn.Module.to = to  # type: ignore[method-assign]
     nn.Module.cpu = cpu  # type: ignore[method-assign]
+    nn.Parameter.__new__ = staticmethod(parameter)  # type: ignore[method-assign, assignment]
     mode = DeviceIntentMode()
     mode.__enter__()
     _state["mode"] = mode

@@ -49,7 +49,9 @@ def pairwise(a, b=None, chunk: int = 4096) -> np.ndarray:
     b = a if symmetric else _as_patterns(b)
     if a.n_bits != b.n_bits:
         raise ValueError(f"patterns have different lengths: {a.n_bits} and {b.n_bits} bits")
-    if not isinstance(chunk, int) or chunk < 1:
+    if not isinstance(chunk, int):
+        raise TypeError(f"chunk must be an int, got {type(chunk).__name__}")
+    if chunk < 1:
         raise ValueError(f"chunk must be a positive int, got {chunk!r}")
     if a.n_bits >= 2 ** 31:
         raise ValueError("patterns longer than 2^31 bits overflow the int32 counts")

@@ -54,8 +54,10 @@ def local_affine(model: nn.Sequential, x: torch.Tensor, units=None, upto: int | 
     ``upto``: keep the first ``upto`` modules (default all); ``units``: indices of the output units kept
     (default all). D = x[0].numel(): W_{a,x} has the shape of a flattened image.
     """
-    if not isinstance(x, torch.Tensor) or x.ndim < 2:
-        raise TypeError("x must be a batched tensor (B, ...)")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a batched tensor (B, ...), got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"x must be a batched tensor (B, ...), got shape {tuple(x.shape)}")
     ops, h = _ops(model, x, upto)
     n_out = h.shape[1]
     index = torch.arange(n_out) if units is None else torch.as_tensor(units).reshape(-1)
@@ -143,7 +145,9 @@ def greedy_decomposition(target: torch.Tensor, dictionary: torch.Tensor, steps: 
     Returns indices, coefficients, the remainder and 'remainder_ratio' = ||W_x,step i|| / ||W_x,step 0||
     for i = 0..steps (Fig. 36-37).
     """
-    if not isinstance(steps, int) or steps < 0:
+    if not isinstance(steps, int):
+        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
         raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     D = torch.as_tensor(dictionary).reshape(len(dictionary), -1).double()
     r = torch.as_tensor(target).reshape(-1).double().clone()

@@ -44,7 +44,10 @@ def _init_linear(layer: nn.Linear, init: str) -> None:
 def mlp(depth: int = 3, width: int = 256, *, in_dim: int = 3 * 32 * 32, n_classes: int = 10,
         norm: str | None = None, activation: str = "relu", init: str = "default") -> nn.Sequential:
     """Flatten -> depth x [Linear(width), norm, activation] -> Linear(n_classes)."""
-    if not isinstance(depth, int) or depth < 1 or not isinstance(width, int) or width < 1:
+    for name, value in (("depth", depth), ("width", width)):
+        if not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if depth < 1 or width < 1:
         raise ValueError(f"depth and width must be positive ints, got {depth!r}, {width!r}")
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}: choose one of {NORMS}")
@@ -87,8 +90,10 @@ def convnet(channels: tuple[int, ...] | list[int] = (32, 64, 128), *, n_classes:
 def build(arch: dict) -> nn.Module:
     """Network from a plain dict: {'kind': 'mlp', depth, width, norm, activation, init} or
     {'kind': 'convnet', 'channels': [...]}."""
-    if not isinstance(arch, dict) or "kind" not in arch:
-        raise TypeError("arch must be a dict with a 'kind' key ('mlp' or 'convnet')")
+    if not isinstance(arch, dict):
+        raise TypeError(f"arch must be a dict with a 'kind' key ('mlp' or 'convnet'), got {type(arch).__name__}")
+    if "kind" not in arch:
+        raise ValueError(f"arch must have a 'kind' key ('mlp' or 'convnet'), got keys {sorted(arch)}")
     options = {k: v for k, v in arch.items() if k != "kind"}
     if arch["kind"] == "mlp":
         return mlp(**options)

@@ -22,7 +22,9 @@ def null_means(n_bits: int, n_pairs: int, n_draws: int = 1000, p: float = 0.5, s
                method: str = "binomial") -> np.ndarray:
     """``n_draws`` mean distances of ``n_pairs`` pairs of independent Bernoulli(p) patterns of ``n_bits``."""
     for name, value in (("n_bits", n_bits), ("n_pairs", n_pairs), ("n_draws", n_draws)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
+        if not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must lie in [0, 1], got {p}")

@@ -25,8 +25,12 @@ class Patterns:
     n_bits: int
 
     def __post_init__(self):
-        if not isinstance(self.packed, np.ndarray) or self.packed.dtype != np.uint8 or self.packed.ndim != 2:
-            raise TypeError("packed must be a 2-D uint8 numpy array")
+        if not isinstance(self.packed, np.ndarray) or self.packed.dtype != np.uint8:
+            raise TypeError("packed must be a 2-D uint8 numpy array, got "
+                            + (str(self.packed.dtype) if isinstance(self.packed, np.ndarray)
+                               else type(self.packed).__name__))
+        if self.packed.ndim != 2:
+            raise ValueError(f"packed must be a 2-D uint8 numpy array, got shape {self.packed.shape}")
         if self.packed.shape[1] != (self.n_bits + 7) // 8:
             raise ValueError(f"{self.packed.shape[1]} bytes per row cannot hold exactly {self.n_bits} bits")
 

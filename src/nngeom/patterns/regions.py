@@ -23,7 +23,10 @@ from scipy.optimize import linprog
 
 def regions_closed_form(n: int, r: int) -> int:
     """sum_{i <= r} C(n, i): regions of n affine hyperplanes in general position whose normals span R^r."""
-    if not isinstance(n, (int, np.integer)) or not isinstance(r, (int, np.integer)) or n < 0 or r < 0:
+    for name, value in (("n", n), ("r", r)):
+        if not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if n < 0 or r < 0:
         raise ValueError(f"n and r must be non-negative ints, got {n!r}, {r!r}")
     return sum(comb(int(n), i) for i in range(min(int(n), int(r)) + 1))
 

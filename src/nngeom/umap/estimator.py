@@ -1,73 +1,165 @@
-"""scikit-learn style UMAP estimator with an optional epsilon node (*Metric as Transform*, sec. 2.6, 3.2.1).
+"""scikit-learn estimator UMAP with an optional epsilon node (*Metric as Transform*, sec. 2.6, 3.2.1).
 
 ``UMAP(n_neighbors=15, n_components=2, metric="euclidean", min_dist=0.1, spread=1.0, epsilon=None, ...)``:
 ``fit(X)`` builds the fuzzy graph of the samples (plus the epsilon node when ``epsilon`` is given: every sample
 sees one extra point at distance ``epsilon``), lays it out, and stores ``embedding_`` (samples only) and
 ``epsilon_embedding_`` (the epsilon node); ``transform(X_new)`` places new points against the fixed embedding
-(their neighbours are training samples and the epsilon node); ``fit_transform`` returns ``embedding_``.
+(their neighbours are training samples and the epsilon node) and changes nothing in the fitted estimator;
+``fit_transform`` returns ``embedding_``.
+
+The scikit-learn contract, as in umap-learn: the constructor stores its arguments untouched (so ``get_params``,
+``set_params`` and ``sklearn.base.clone`` work); ``fit`` checks them (``TypeError`` for a wrong type,
+``ValueError`` for a wrong value) and derives the fitted attributes ``a_``, ``b_`` (the curve
+``1 / (1 + a d^(2b))`` fitted to ``min_dist`` and ``spread``) and ``device_``.
 """
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 import scipy.sparse
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..book.runtime import device as default_device
 from .graph import NAMED_METRICS, Metric, fuzzy_simplicial_set, membership_strengths, nearest_neighbours, \
     smooth_knn_dist
 from .layout import edge_schedule, find_ab_params, initial_layout, optimize_layout
 
-
-def _as_tensor(x, name: str, device: torch.device) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
-    if x.dim() != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got shape {tuple(x.shape)}")
-    return x.to(device=device, dtype=torch.float32)
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-class UMAP:
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check(name: str, value, right_type: bool, right_value, requirement: str) -> None:
+    """TypeError unless ``right_type``, then ValueError unless ``right_value()``; both say ``requirement``."""
+    if not right_type:
+        raise TypeError(f"{name} must be {requirement}, got {value!r} of type {type(value).__name__}")
+    if not right_value():
+        raise ValueError(f"{name} must be {requirement}, got {value!r}")
+
+
+class UMAP(TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection in PyTorch (McInnes et al. 2018).
 
     ``metric``: a name (``euclidean``, ``manhattan``, ``minkowski`` with ``p``, ``cosine``, ``angle``, ``dot``
     ...), a callable ``metric(x, y) -> (len(x), len(y))`` tensor, or ``"precomputed"`` (X is then a distance
     matrix: (n, n) for fit, (m, n) for transform). ``epsilon``: add the epsilon node of sec. 3.2.1.
-    ``n_epochs``: None means 500 for up to 10,000 samples and 200 above (umap-learn's rule).
+    ``n_epochs``: None means 500 for up to 10,000 samples and 200 above (umap-learn's rule). ``random_state``: an
+    int seed (fit and transform repeat exactly on a CPU). ``device``: None means `nngeom.device()` at fit.
+
+    X may be a torch tensor (kept on its device until moved to ``device_``) or any array-like scikit-learn
+    accepts; computations run in float32 and results are float32 CPU tensors.
+
+    Fitted attributes: ``embedding_`` (n, n_components), ``epsilon_embedding_`` and ``epsilon_index_`` (None
+    without epsilon), ``graph_`` (the fuzzy graph, scipy CSR), ``knn_indices_``, ``knn_dists_``, ``sigmas_``,
+    ``rhos_``, ``a_``, ``b_``, ``device_``, ``n_features_in_``.
     """
 
     def __init__(self, n_neighbors: int = 15, n_components: int = 2, metric: Metric = "euclidean", p: float = 2.0,
                  min_dist: float = 0.1, spread: float = 1.0, n_epochs: int | None = None, learning_rate: float = 1.0,
                  init: str = "spectral", negative_sample_rate: int = 5, repulsion_strength: float = 1.0,
                  epsilon: float | None = None, random_state: int = 0, device: str | torch.device | None = None):
-        if not isinstance(n_neighbors, int) or n_neighbors < 2:
-            raise ValueError(f"n_neighbors must be an int >= 2, got {n_neighbors!r}")
-        if not isinstance(n_components, int) or n_components < 1:
-            raise ValueError(f"n_components must be a positive int, got {n_components!r}")
-        if not callable(metric) and metric not in NAMED_METRICS + ("precomputed",):
-            raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(NAMED_METRICS)}, 'precomputed' "
-                             "or pass a callable")
-        if init not in ("spectral", "random"):
-            raise ValueError(f"init must be 'spectral' or 'random', got {init!r}")
-        if epsilon is not None and not epsilon > 0:
-            raise ValueError(f"epsilon must be a positive distance, got {epsilon!r}")
-        if n_epochs is not None and n_epochs < 1:
-            raise ValueError(f"n_epochs must be >= 1, got {n_epochs}")
-        self.n_neighbors, self.n_components, self.metric, self.p = n_neighbors, n_components, metric, p
-        self.min_dist, self.spread, self.n_epochs, self.learning_rate = min_dist, spread, n_epochs, learning_rate
-        self.init, self.negative_sample_rate, self.repulsion_strength = init, negative_sample_rate, repulsion_strength
-        self.epsilon, self.random_state = epsilon, random_state
-        self.device = torch.device(device) if device is not None else default_device()
-        self.a, self.b = find_ab_params(spread, min_dist)
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.metric = metric
+        self.p = p
+        self.min_dist = min_dist
+        self.spread = spread
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.init = init
+        self.negative_sample_rate = negative_sample_rate
+        self.repulsion_strength = repulsion_strength
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.device = device
 
-    def __repr__(self) -> str:
-        return (f"UMAP(n_neighbors={self.n_neighbors}, n_components={self.n_components}, metric={self.metric!r}, "
-                f"min_dist={self.min_dist}, epsilon={self.epsilon}, random_state={self.random_state})")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = isinstance(self.metric, str) and self.metric == "precomputed"
+        tags.transformer_tags.preserves_dtype = []  # results are float32 torch tensors whatever X's dtype
+        return tags
+
+    # -- parameters -------------------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """Check every constructor parameter (TypeError: wrong type, ValueError: wrong value) and set the values
+        derived from them: ``a_, b_ = find_ab_params(spread, min_dist)`` and ``device_``."""
+        finite = np.isfinite
+        _check("n_neighbors", self.n_neighbors, _is_int(self.n_neighbors), lambda: self.n_neighbors >= 2,
+               "an int >= 2")
+        _check("n_components", self.n_components, _is_int(self.n_components), lambda: self.n_components >= 1,
+               "a positive int")
+        if not callable(self.metric):
+            if not isinstance(self.metric, str):
+                raise TypeError(f"metric must be a name, 'precomputed' or a callable, got {self.metric!r} of type "
+                                f"{type(self.metric).__name__}")
+            if self.metric not in NAMED_METRICS + ("precomputed",):
+                raise ValueError(f"unknown metric {self.metric!r}: choose one of {', '.join(NAMED_METRICS)}, "
+                                 "'precomputed' or pass a callable")
+        _check("p", self.p, _is_real(self.p), lambda: finite(self.p) and self.p > 0,
+               "a finite number > 0 (the minkowski exponent)")
+        _check("min_dist", self.min_dist, _is_real(self.min_dist), lambda: finite(self.min_dist), "a finite number")
+        _check("spread", self.spread, _is_real(self.spread), lambda: finite(self.spread), "a finite number")
+        _check("n_epochs", self.n_epochs, self.n_epochs is None or _is_int(self.n_epochs),
+               lambda: self.n_epochs is None or self.n_epochs >= 1, "None or an int >= 1")
+        _check("learning_rate", self.learning_rate, _is_real(self.learning_rate),
+               lambda: finite(self.learning_rate) and self.learning_rate > 0, "a finite number > 0")
+        _check("init", self.init, isinstance(self.init, str), lambda: self.init in ("spectral", "random"),
+               "'spectral' or 'random'")
+        _check("negative_sample_rate", self.negative_sample_rate, _is_int(self.negative_sample_rate),
+               lambda: self.negative_sample_rate >= 1, "a positive int")
+        _check("repulsion_strength", self.repulsion_strength, _is_real(self.repulsion_strength),
+               lambda: finite(self.repulsion_strength) and self.repulsion_strength >= 0, "a finite number >= 0")
+        _check("epsilon", self.epsilon, self.epsilon is None or _is_real(self.epsilon),
+               lambda: self.epsilon is None or (finite(self.epsilon) and self.epsilon > 0),
+               "a positive distance (or None)")
+        _check("random_state", self.random_state, _is_int(self.random_state), lambda: True, "an int seed")
+        if self.device is None:
+            self.device_ = default_device()
+        elif isinstance(self.device, (str, torch.device)) or _is_int(self.device):
+            try:
+                self.device_ = torch.device(self.device)
+            except RuntimeError as error:
+                raise ValueError(f"device must name a torch device ('cpu', 'cuda', 'cuda:1', ...), got "
+                                 f"{self.device!r}") from error
+        else:
+            raise TypeError(f"device must be None, a str or a torch.device, got {self.device!r} of type "
+                            f"{type(self.device).__name__}")
+        self.a_, self.b_ = find_ab_params(self.spread, self.min_dist)  # ValueError unless 0 <= min_dist <= spread
+
+    def _input(self, X, reset: bool) -> torch.Tensor:
+        """X as a float32 tensor on ``device_``: 2-D, not empty, finite, real (numpy and array-likes through
+        ``sklearn.utils.check_array``, copied), and with the fitted number of features unless ``reset``
+        (``fit``: sets ``n_features_in_``; a precomputed matrix must then be square)."""
+        if isinstance(X, torch.Tensor):
+            if X.dim() != 2:
+                raise ValueError(f"X must be 2-D (samples, features), got shape {tuple(X.shape)}")
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(f"X must hold at least one sample and one feature, got shape {tuple(X.shape)}")
+            if X.is_complex():
+                raise ValueError("Complex data not supported")
+            x = X.to(device=self.device_, dtype=torch.float32)
+        else:
+            x = torch.from_numpy(check_array(X, dtype=np.float32, copy=True)).to(self.device_)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("X contains NaN or infinity (as float32)")
+        precomputed = isinstance(self.metric, str) and self.metric == "precomputed"
+        if precomputed and reset and x.shape[0] != x.shape[1]:
+            raise ValueError(f"a precomputed distance matrix for fit must be square, got {tuple(x.shape)}")
+        if precomputed and not reset and x.shape[1] != self.n_features_in_:
+            raise ValueError(f"a precomputed matrix for transform must be (m, {self.n_features_in_}), got "
+                             f"{tuple(x.shape)}")
+        validate_data(self, X, reset=reset, skip_check_array=True)  # n_features_in_ and feature_names_in_
+        return x
 
     # -- graph ------------------------------------------------------------------------------------------------
     def _neighbours(self, x: torch.Tensor, reference: torch.Tensor | None, k: int, self_neighbours: bool):
-        if self.metric == "precomputed":
+        if isinstance(self.metric, str) and self.metric == "precomputed":
             return nearest_neighbours(None, None, k, precomputed=x, self_neighbours=self_neighbours,
                                       epsilon=self.epsilon)
         return nearest_neighbours(x, reference, k, self.metric, self.p, self_neighbours=self_neighbours,
@@ -75,20 +167,20 @@ class UMAP:
 
     def _epsilon_row(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """The epsilon node's own row: itself first, then k - 1 samples drawn at random (all tie at epsilon)."""
-        chosen = torch.randperm(n, generator=generator)[: self.n_neighbors - 1].to(self.device)
-        idx = torch.cat([torch.tensor([n], device=self.device), chosen]).unsqueeze(0)
-        dist = torch.cat([torch.zeros(1, device=self.device),
-                          torch.full((len(chosen),), float(self.epsilon), device=self.device)]).unsqueeze(0)
+        chosen = torch.randperm(n, generator=generator)[: self.n_neighbors - 1].to(self.device_)
+        idx = torch.cat([torch.tensor([n], device=self.device_), chosen]).unsqueeze(0)
+        dist = torch.cat([torch.zeros(1, device=self.device_),
+                          torch.full((len(chosen),), float(self.epsilon), device=self.device_)]).unsqueeze(0)
         return idx, dist
 
     def fit(self, X, y=None) -> "UMAP":
-        """Build the fuzzy graph of X (and the epsilon node) and optimise its embedding."""
-        x = _as_tensor(X, "X", self.device)
+        """Check the parameters, build the fuzzy graph of X (and the epsilon node) and optimise its embedding."""
+        self._validate_params()
+        x = self._input(X, reset=True)
         n = len(x)
-        if self.metric == "precomputed" and x.shape[0] != x.shape[1]:
-            raise ValueError(f"a precomputed distance matrix for fit must be square, got {tuple(x.shape)}")
         if n <= self.n_neighbors:
-            raise ValueError(f"n_neighbors={self.n_neighbors} needs more than {self.n_neighbors} samples, got {n}")
+            raise ValueError(f"n_neighbors={self.n_neighbors} needs more than {self.n_neighbors} samples, got "
+                             f"n_samples={n}")
         generator = torch.Generator().manual_seed(self.random_state)
         idx, dist = self._neighbours(x, x, self.n_neighbors, self_neighbours=True)
         if self.epsilon is not None:
@@ -98,12 +190,12 @@ class UMAP:
         self.graph_, self.sigmas_, self.rhos_ = fuzzy_simplicial_set(idx, dist, self.n_neighbors)
         n_nodes = self.graph_.shape[0]
         n_epochs = self.n_epochs or (500 if n_nodes <= 10000 else 200)
-        embedding = initial_layout(self.graph_, self.n_components, self.init, generator).to(self.device)
+        embedding = initial_layout(self.graph_, self.n_components, self.init, generator).to(self.device_)
         heads, tails, eps = edge_schedule(self.graph_, n_epochs)
-        device_generator = torch.Generator(device=self.device).manual_seed(self.random_state)
-        optimize_layout(embedding, embedding, torch.as_tensor(heads, device=self.device).long(),
-                        torch.as_tensor(tails, device=self.device).long(),
-                        torch.as_tensor(eps, dtype=torch.float32, device=self.device), n_epochs, self.a, self.b,
+        device_generator = torch.Generator(device=self.device_).manual_seed(self.random_state)
+        optimize_layout(embedding, embedding, torch.as_tensor(heads, device=self.device_).long(),
+                        torch.as_tensor(tails, device=self.device_).long(),
+                        torch.as_tensor(eps, dtype=torch.float32, device=self.device_), n_epochs, self.a_, self.b_,
                         device_generator, self.repulsion_strength, self.learning_rate, self.negative_sample_rate,
                         move_other=True)
         self._x = x
@@ -114,38 +206,45 @@ class UMAP:
         return self
 
     def fit_transform(self, X, y=None) -> torch.Tensor:
+        """``fit(X).embedding_``: the embedding of the training samples (not ``transform(X)``)."""
         return self.fit(X).embedding_
+
+    def transform_graph(self, X) -> scipy.sparse.csr_matrix:
+        """The memberships (len(X), n_nodes) of new points to the training nodes (samples, then the epsilon
+        node) that :meth:`transform` lays out: ``exp(-max(d - rho, 0) / sigma)`` over the k nearest nodes, with
+        ``rho`` = distance to the nearest one (local connectivity 1, as in ``fit``; umap-learn uses 0 here), so
+        the nearest node of a new point, e.g. the epsilon node of a far input, has membership 1."""
+        return self._transform_graph(self._fitted_input(X))
+
+    def _fitted_input(self, X) -> torch.Tensor:
+        check_is_fitted(self, "embedding_")
+        return self._input(X, reset=False)
+
+    def _transform_graph(self, x: torch.Tensor) -> scipy.sparse.csr_matrix:
+        idx, dist = self._neighbours(x, self._x, self.n_neighbors, self_neighbours=False)
+        sigma, rho = smooth_knn_dist(dist, self.n_neighbors, local_connectivity=1.0, skip_first=False)
+        return membership_strengths(idx, dist, sigma, rho, len(self._full_embedding), self_neighbours=False)
 
     def transform(self, X) -> torch.Tensor:
         """Embed new points against the fixed training embedding (their k nearest training samples and, when
         present, the epsilon node at distance epsilon); ``n_epochs // 3`` epochs (100 / 30 when unset).
 
-        Memberships use ``rho`` = distance to the nearest neighbour (local connectivity 1, as in ``fit``; umap-learn
-        uses 0 here), so the nearest neighbour of a new point, e.g. the epsilon node of a far input, has membership
-        1. Initial positions are the membership-weighted means of the neighbours' embeddings, as in umap-learn.
+        Memberships are those of :meth:`transform_graph`. Initial positions are the membership-weighted means of
+        the neighbours' embeddings, as in umap-learn. The fitted estimator is left unchanged.
         """
-        if not hasattr(self, "embedding_"):
-            raise RuntimeError("call fit before transform")
-        x = _as_tensor(X, "X", self.device)
+        x = self._fitted_input(X)
         n_train = len(self._x)
-        if self.metric == "precomputed" and x.shape[1] != n_train:
-            raise ValueError(f"a precomputed matrix for transform must be (m, {n_train}), got {tuple(x.shape)}")
-        if self.metric != "precomputed" and x.shape[1] != self._x.shape[1]:
-            raise ValueError(f"X has {x.shape[1]} features, the fitted data {self._x.shape[1]}")
-        idx, dist = self._neighbours(x, self._x, self.n_neighbors, self_neighbours=False)
-        sigma, rho = smooth_knn_dist(dist, self.n_neighbors, local_connectivity=1.0, skip_first=False)
-        graph = membership_strengths(idx, dist, sigma, rho, len(self._full_embedding), self_neighbours=False)
-        self.transform_graph_ = graph
+        graph = self._transform_graph(x)
         row_sums = np.asarray(graph.sum(1)).ravel()
         init = scipy.sparse.diags(1 / np.maximum(row_sums, 1e-12)) @ graph @ self._full_embedding.cpu().numpy()
-        init = torch.as_tensor(init, dtype=torch.float32, device=self.device)
+        init = torch.as_tensor(init, dtype=torch.float32, device=self.device_)
         n_epochs = max(1, self.n_epochs // 3) if self.n_epochs else (100 if n_train <= 10000 else 30)
         heads, tails, eps = edge_schedule(graph, n_epochs)
-        generator = torch.Generator(device=self.device).manual_seed(self.random_state + 1)
+        generator = torch.Generator(device=self.device_).manual_seed(self.random_state + 1)
         embedding = init.clone()
-        optimize_layout(embedding, self._full_embedding.clone(), torch.as_tensor(heads, device=self.device).long(),
-                        torch.as_tensor(tails, device=self.device).long(),
-                        torch.as_tensor(eps, dtype=torch.float32, device=self.device), n_epochs, self.a, self.b,
+        optimize_layout(embedding, self._full_embedding.clone(), torch.as_tensor(heads, device=self.device_).long(),
+                        torch.as_tensor(tails, device=self.device_).long(),
+                        torch.as_tensor(eps, dtype=torch.float32, device=self.device_), n_epochs, self.a_, self.b_,
                         generator, self.repulsion_strength, self.learning_rate / 4, self.negative_sample_rate,
                         move_other=False)
         return embedding.cpu()
