@@ -65,10 +65,11 @@ test: venv
 	$(PY) -m pytest
 
 ## paper-dry-run: every notebook at the paper profile with each long loop cut to 2 steps (into _build/dry-run/paper,
-##                never the book), then the cost plan book/generated/plan.md; not part of make test
+##                never the book), then the cost plan book/generated/plan.md and its committed snapshot
+##                book/plan-paper.json (shown by builds without a dry run of their own); not part of make test
 paper-dry-run: venv
 	$(PY) -m nngeom run --profile paper --dry-run
-	$(PY) -m nngeom plan
+	$(PY) -m nngeom plan --snapshot
 
 ## smoke: the whole book in the smoke profile (fast; results not judged)
 smoke:

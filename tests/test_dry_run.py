@@ -80,7 +80,13 @@ def test_dry_run_of_a_notebook_and_its_plan(tmp_path):
     assert row["flops"] == pytest.approx(seeds["flops_full"]) and row["flops"] > 50 * 30 * 32 * 2 * 16 * 8 * 2
     assert row["cpu_hours"] * 3600 > seeds["seconds_run"]
     text = plan.write(tmp_path, "paper", 10).read_text()
-    assert "doc/sweep" in text and "10 TFLOP/s" in text
+    assert "doc/sweep" in text and "10 TFLOP/s" in text and "measured on the build machine" in text
+    # a fresh clone has no dry run of its own: the plan is the committed snapshot, and says where it came from
+    plan.write_snapshot(tmp_path, [row], "paper", 10)
+    import shutil
+    shutil.rmtree(tmp_path / "_build" / "dry-run")
+    text = plan.write(tmp_path, "paper").read_text()
+    assert "doc/sweep" in text and "10 TFLOP/s" in text and "book/plan-paper.json" in text
 
 
 def test_flop_counter_counts_matmuls():

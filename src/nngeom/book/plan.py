@@ -11,7 +11,9 @@ log per notebook, see `nngeom.book.budget`) and estimates, per notebook:
   kernels, data movement and Python overhead are not in it.
 
 The table goes to ``book/generated/plan.md`` (included by the introduction; ``plan-<document>.md`` by each
-document's overview page) and to the terminal.
+document's overview page) and to the terminal. ``--snapshot`` also writes the rows to ``book/plan-<profile>.json``
+(committed, with the machine and commit they were measured on), which a build without a dry run of its own, such
+as a fresh clone, shows instead.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ def estimates(root: Path, profile: str = "paper", tflops: float = DEFAULT_TFLOPS
         summary = json.loads((folder / "summary.json").read_text())
     except (OSError, json.JSONDecodeError):
         return []
+    if not summary:
+        return []
     loops = _loops(folder)
     rows = []
     for section, info in summary.items():
@@ -64,6 +68,31 @@ def estimates(root: Path, profile: str = "paper", tflops: float = DEFAULT_TFLOPS
     return rows
 
 
+def snapshot_path(root: Path, profile: str) -> Path:
+    return root / "book" / f"plan-{profile}.json"
+
+
+def write_snapshot(root: Path, rows: list[dict], profile: str, tflops: float) -> Path:
+    """``book/plan-<profile>.json``: this dry run's rows, where and when they were measured (commit it)."""
+    from .environment import commit, device_kind, versions
+    import datetime
+
+    path = snapshot_path(root, profile)
+    measured = {"date": datetime.date.today().isoformat(), "commit": commit(str(root)), "device": device_kind(),
+                "torch": versions()["torch"], "tflops": tflops}
+    path.write_text(json.dumps({"measured": measured, "rows": rows}, indent=1) + "\n")
+    return path
+
+
+def snapshot(root: Path, profile: str) -> tuple[list[dict], dict]:
+    """The committed rows and their provenance; ``([], {})`` when there is none."""
+    try:
+        saved = json.loads(snapshot_path(root, profile).read_text())
+        return saved["rows"], saved["measured"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        return [], {}
+
+
 def _hours(value: float) -> str:
     if value < 1 / 60:
         return f"{value * 3600:.0f} s"
@@ -72,14 +101,18 @@ def _hours(value: float) -> str:
     return f"{value:.1f} h"
 
 
-def render(rows: list[dict], profile: str, tflops: float) -> str:
-    """The plan as Markdown."""
+def render(rows: list[dict], profile: str, tflops: float, measured: dict | None = None) -> str:
+    """The plan as Markdown (``measured``: the provenance of committed rows, None for this build's dry run)."""
     if not rows:
         return (f"No dry run of the `{profile}` profile has been recorded in this build: run "
                 f"`make paper-dry-run` (or `python -m nngeom run --profile {profile} --dry-run`), then "
                 f"`python -m nngeom plan`.\n")
+    where = ("measured on the build machine" if not measured else
+             f"measured on {measured.get('date', '?')} at commit {measured.get('commit', '?')} on "
+             f"{measured.get('device', '?')}, torch {measured.get('torch', '?')}: the committed "
+             f"`book/plan-{profile}.json`, since this build ran no dry run of its own")
     lines = [f"Estimated cost of `make book PROFILE={profile}`, from a dry run at the full settings with every long "
-             f"loop cut to a few steps (measured on the build machine). CPU: measured seconds per step times the "
+             f"loop cut to a few steps ({where}). CPU: measured seconds per step times the "
              f"full number of steps. GPU: FLOPs of the full loops at an assumed sustained {tflops:g} TFLOP/s "
              f"(an estimate and a lower bound: small kernels, data movement and Python overhead are not counted).",
              "", "| notebook | dry run | peak memory | loop steps (full) | s / step | CPU estimate | GPU estimate |",
@@ -99,13 +132,16 @@ DOCUMENTS = ("metric-as-transform", "locally-activating-neurons", "neural-robust
 
 def write(root: Path, profile: str = "paper", tflops: float = DEFAULT_TFLOPS) -> Path:
     """Write ``book/generated/plan.md`` (all notebooks) and ``plan-<document>.md`` when their text changed."""
-    rows = estimates(root, profile, tflops)
+    rows, measured = estimates(root, profile, tflops), None
+    if not rows:
+        rows, measured = snapshot(root, profile)
+        tflops = measured.get("tflops", tflops) if measured else tflops
     folder = root / "book" / "generated"
     folder.mkdir(parents=True, exist_ok=True)
     pages = {"plan.md": rows, **{f"plan-{doc}.md": [r for r in rows if r["notebook"].startswith(doc + "/")]
                                  for doc in DOCUMENTS}}
     for name, selected in pages.items():
-        path, text = folder / name, render(selected, profile, tflops)
+        path, text = folder / name, render(selected, profile, tflops, measured)
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
     return folder / "plan.md"
@@ -116,10 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="paper")
     parser.add_argument("--tflops", type=float, default=DEFAULT_TFLOPS, help="assumed sustained GPU TFLOP/s")
     parser.add_argument("--root", default=None)
+    parser.add_argument("--snapshot", action="store_true",
+                        help="also write book/plan-<profile>.json from this build's dry run (commit it)")
     args = parser.parse_args(argv)
     from .runtime import project_root
 
     root = Path(args.root).resolve() if args.root else project_root()
+    if args.snapshot:
+        rows = estimates(root, args.profile, args.tflops)
+        if not rows:
+            raise SystemExit(f"no dry run of the {args.profile!r} profile in this build: nothing to snapshot")
+        print(f"wrote {write_snapshot(root, rows, args.profile, args.tflops)}")
     path = write(root, args.profile, args.tflops)
     print(path.read_text())
     for row in estimates(root, args.profile, args.tflops):
