@@ -217,7 +217,9 @@ def render_overview(rows: list[dict], profile: str, status: dict[str, str], timi
             continue
         for r in failing:
             link = _notebook_link(r["section"], r["id"], depth=1)
-            lines.append(f"- [`{r['id']}`]({link}) {_md(r['statement'])} — *{_md(r.get('cause') or 'open')}*")
+            # a raw HTML link: a Markdown link to an .html page is a cross-reference that myst cannot resolve
+            lines.append(f"- <a href=\"{html.escape(link)}\"><code>{html.escape(r['id'])}</code></a> "
+                         f"{_md(r['statement'])} — *{_md(r.get('cause') or 'open')}*")
         lines.append("")
     if changes:
         lines += [f"## Verdicts changed since the committed snapshot (`book/verdicts-{profile}.json`)", ""]
