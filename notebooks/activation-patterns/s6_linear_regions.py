@@ -181,7 +181,9 @@ ax.legend()
 glue("s6_2-spectra", fig, display=False)
 plt.close(fig)
 ranks = pd.DataFrame({name: {"90 % of the energy": effective_rank(s, 0.90), "99 % of the energy": effective_rank(s, 0.99),
-                             "numerical rank": int((s > s[0] * 1e-10).sum())} for name, s in spectra.items()})
+                             # numpy's matrix_rank rule: above s_1 * max(shape) * float32 epsilon
+                             "numerical rank": int((s > s[0] * max(3072, S.n_svd) * np.finfo(np.float32).eps).sum())}
+                      for name, s in spectra.items()})
 print(f"{S.n_svd} ({S.n_svd_fft} with |FFT|) stacked W_x of the '{classes[unit]}' unit")
 _ = nngeom.claim("P.6.2.rank-bound", "The stacked W_x of the MLP have rank at most 256 (the first layer's width)",
                  ours=int(ranks.loc["numerical rank", "real images"]), check=nngeom.at_most(256), kind="check",
