@@ -138,14 +138,11 @@ class SmokeBook:
         from nngeom.book import runner
 
         if self._build is None and not (self._worker is not None and self._building):
-            from nngeom.book import report
+            from tests.smoke_worker import build_book
 
             for source in runner.toc_notebooks(ROOT):
                 self.execute(source)
-            self.report_page = report.write(self.root, "smoke")
-            self._build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build",
-                                          str(self.root), "--warningiserror", "--keep-going"],
-                                         capture_output=True, text=True)
+            self._build, self.report_page = build_book(self.root)
         self._wait(lambda: self._build is not None)
         return self._build
 

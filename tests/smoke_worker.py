@@ -22,17 +22,25 @@ def append(outcomes: Path, entry: dict) -> None:
         handle.write(json.dumps(entry) + "\n")
 
 
+def build_book(root: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """The smoke report, then ``jupyter-book build --warningiserror`` of ``root``: (the build, the report page)."""
+    from nngeom.book import report
+
+    report_page = report.write(root, "smoke")
+    done = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(root),
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
+    return done, report_page
+
+
 def main(argv: list[str]) -> int:
-    from nngeom.book import report, runner
+    from nngeom.book import runner
 
     root, outcomes, build, sources = Path(argv[0]), Path(argv[1]), argv[2] == "build", [Path(a) for a in argv[3:]]
     for source in sources:
         outcome = runner.run(root, [source], "smoke", {}, force=True, progress=False, timings_name="tests")[0]
         append(outcomes, {"source": str(source), **asdict(outcome)})
     if build:
-        report_page = report.write(root, "smoke")
-        done = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(root),
-                               "--warningiserror", "--keep-going"], capture_output=True, text=True)
+        done, report_page = build_book(root)
         append(outcomes, {"build": done.returncode, "stdout": done.stdout[-8000:], "stderr": done.stderr[-8000:],
                           "report_page": str(report_page)})
     return 0
