@@ -1,6 +1,6 @@
 """Benchmark: Table 3 sweep and epsilon sweep (Metric as Transform, sec. 3.1.1 and 3.2).
 
-1. Table 3 at h = 20,000 keys on the whole MNIST test set: ``nngeom.dictionary.data_initialised_accuracy``
+1. Table 3 at h = 20,000 keys on the whole MNIST test set: ``nngeom.local.dictionary.data_initialised_accuracy``
    (distances in chunks of 2500 test images, all widths of one draw in one pass) against the peer, the direct
    computation with ``torch.cdist`` on the full 10,000 x 20,000 distance matrix. Time (median of repeats after a
    warm-up) and peak resident memory of a fresh process per variant. Target: < 60 s on 2 cores.
@@ -31,7 +31,7 @@ def _mnist():
 
 
 def table3_ours(x, y, xt, yt, h):
-    from nngeom.dictionary import data_initialised_accuracy
+    from nngeom.local.dictionary import data_initialised_accuracy
     return data_initialised_accuracy(x, y, xt, yt, [h], 10, seed=0, chunk=2500)[h]
 
 
@@ -70,8 +70,8 @@ def run_isolated(name, h, repeats):
 
 def bench_sweep(repeats):
     import nngeom
-    from nngeom import rejection
-    from nngeom.dictionary import DictionaryMLP
+    from nngeom.local import rejection
+    from nngeom.local.dictionary import DictionaryMLP
     x, y = nngeom.data.load_subset("mnist", "train", 500, flatten=True, normalize="symmetric")
     xt, yt = nngeom.data.load_subset("mnist", "test", 2000, seed=1, flatten=True, normalize="symmetric")
     model = DictionaryMLP.from_data(x, y, 10, tau=1.0, epsilon=10.0).eval()

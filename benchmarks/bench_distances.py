@@ -4,10 +4,10 @@ Forward + backward at batch 256, 784 -> 500 (the Table 1 shape at h = 500):
 
 * l^2 (``|x|^2 + |w|^2 - 2 x.w``) against ``nn.Linear`` and ``torch.cdist``; target: at most
   1.1x the time of ``nn.Linear`` and faster than ``torch.cdist``;
-* l^1 (``ours``: on a CPU the fused numba kernels of ``nngeom.lp_kernels``) against ``torch.cdist(p=1)`` and
+* l^1 (``ours``: on a CPU the fused numba kernels of ``nngeom.metric.lp_kernels``) against ``torch.cdist(p=1)`` and
   ``nn.Linear``; target: faster than cdist, at most 4x nn.Linear;
 * l^0.5, l^20 and l^2.7 against the chunked torch implementation (``torch``: the code path used before the
-  kernels, still the one on CUDA; switched by ``nngeom.distances.CPU_KERNEL``) and ``torch.cdist``; target: at
+  kernels, still the one on CUDA; switched by ``nngeom.metric.distances.CPU_KERNEL``) and ``torch.cdist``; target: at
   least 3x faster than ``torch``;
 * peak memory of l^1, l^0.5, l^20 against the naive broadcast
   ``(x[:, None] - w[None]).abs().pow(p).sum(-1).pow(1/p)``; target: at most a quarter of it.
@@ -33,8 +33,8 @@ import time
 import torch
 
 import nngeom
-from nngeom import distances
-from nngeom.distances import LpDistance
+from nngeom.metric import distances
+from nngeom.metric.distances import LpDistance
 
 
 def naive_lp(x, w, p):

@@ -1,8 +1,8 @@
 """Speed of the local learning rule and of the Jacobian regulariser (Neural robustness, sec. 2).
 
 1. One epoch of the Krotov-Hopfield rule (eq. 4-5) on CIFAR-10 (default: 50,000 images, 2000 units,
-   batch 1000, float32) with `nngeom.krotov` (its ranking product in split-bf16 mode when
-   `nngeom.fast_matmul` verifies it, and again in IEEE float32) against a direct NumPy transcription of the published
+   batch 1000, float32) with `nngeom.robustness.krotov` (its ranking product in split-bf16 mode when
+   `nngeom.robustness.fast_matmul` verifies it, and again in IEEE float32) against a direct NumPy transcription of the published
    algorithm (minibatch loop, argsort, dense g matrix, same arithmetic), which lives here as the peer, run in
    float32 (our dtype) and in float64 (NumPy's default, what the published code computes in). All start from the
    same synapses; the final synapses of ours and the float32 peer are compared, and along one IEEE epoch
@@ -24,17 +24,17 @@ import time
 import numpy as np
 import torch
 
-from nngeom import krotov, robust_models
-from nngeom.fast_matmul import calibration, fast_float32_matmul, split_bf16_available
+from nngeom.robustness import experiments, krotov, models
+from nngeom.robustness.fast_matmul import calibration, fast_float32_matmul, split_bf16_available
 from nngeom.book.runtime import build_dir
 
 
-def torch_epoch(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int, fast: bool = True) -> None:
+def torch_epoch(layer: krotov.KrotovHopfieldLayer, x: torch.Tensor, eps: float, batch: int, fast: bool = True) -> None:
     for i in range(len(x) // batch):
         layer.learning_step(x[i * batch:(i + 1) * batch], eps, fast_matmul=fast)
 
 
-def selection_agreement(layer: krotov.LocalLayer, x: torch.Tensor, eps: float, batch: int) -> dict:
+def selection_agreement(layer: krotov.KrotovHopfieldLayer, x: torch.Tensor, eps: float, batch: int) -> dict:
     """Along one IEEE-float32 epoch: how often the split-bf16 ranking picks another winner or k-th unit."""
     differ = total = 0
     for i in range(len(x) // batch):
@@ -61,9 +61,9 @@ def timed(fn, repeats: int) -> list[float]:
 
 
 def bench_local_rule(images: int, hidden: int, batch: int, repeats: int) -> dict:
-    x, _ = robust_models.cifar_lp("train", images, 3.0, seed=0)
+    x, _ = experiments.cifar_lp("train", images, 3.0, seed=0)
     g = torch.Generator().manual_seed(0)
-    layer = krotov.LocalLayer(x.shape[1], hidden, p=3.0, k=2, delta=0.4, generator=g)
+    layer = krotov.KrotovHopfieldLayer(x.shape[1], hidden, p=3.0, k=2, delta=0.4, generator=g)
     S0 = layer.synapses.clone()
     M = x.numpy()
 
@@ -114,15 +114,15 @@ def bench_jacobian_step(hidden: int, batch: int, repeats: int) -> dict:
     x = torch.rand(batch, 3072)
     x = krotov.lp_normalize(x, 3.0)
     y = torch.randint(0, 10, (batch,))
-    cfg = dict(robust_models.TRAINING["paper"])
+    cfg = dict(experiments.TRAINING["paper"])
     cfg["jac_proj"] = 1
-    model = robust_models.PowerMLP(3072, hidden)
+    model = models.PowerMLP(3072, hidden)
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
     gen = torch.Generator().manual_seed(0)
 
-    def step(kind):  # the step of robust_models.fit
-        loss = robust_models.regularized_loss(model, x, y, kind, cfg, gen)
+    def step(kind):  # the step of fit_classifier with the regularised loss
+        loss = models.regularized_loss(model, x, y, kind, cfg, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward(inputs=params)
         opt.step()
@@ -149,7 +149,7 @@ def main() -> None:
     jac = bench_jacobian_step(args.hidden, args.batch, args.repeats)
     print(f"\nlocal rule, one epoch ({local['images']} images, {local['hidden']} units, batch {local['batch']}):")
     mode = "split-bf16 ranking" if local["split_bf16"] else f"IEEE (split-bf16 off: {local['calibration']['reason']})"
-    print(f"  {'nngeom.krotov':<22}{local['ours_median_s']:9.2f} s   {mode}")
+    print(f"  {'nngeom.robustness.krotov':<22}{local['ours_median_s']:9.2f} s   {mode}")
     print(f"  {'  same, IEEE ranking':<22}{local['ours_ieee_median_s']:9.2f} s   speed-up {local['speedup_ieee']:.2f}x")
     print(f"  {'NumPy peer, float32':<22}{local['peer_median_s']:9.2f} s   speed-up {local['speedup']:.2f}x (target >= 3x)")
     print(f"  {'NumPy peer, float64':<22}{local['peer64_median_s']:9.2f} s   speed-up {local['speedup_vs_float64']:.2f}x "

@@ -94,7 +94,7 @@ class SmokeBook:
     def _collect(self) -> None:
         if not self._log.is_file():
             return
-        from nngeom.book.execution import Outcome
+        from nngeom.book.execution import RunOutcome
 
         lines = self._log.read_text().splitlines()
         complete = lines if self._log.read_text().endswith("\n") else lines[:-1]
@@ -105,7 +105,7 @@ class SmokeBook:
                 self.report_page = Path(entry["report_page"])
             else:
                 source = ROOT / Path(entry.pop("source")).relative_to(self.root)
-                self.outcomes[source] = Outcome(**entry)
+                self.outcomes[source] = RunOutcome(**entry)
         self._read = len(complete)
 
     def _wait(self, ready) -> None:

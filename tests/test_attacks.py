@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from nngeom import attacks
-from nngeom.dictionary import DictionaryMLP
+from nngeom.gradients import input_gradient
+from nngeom.local import attacks
+from nngeom.local.dictionary import DictionaryMLP
 
 
 def _setup():
@@ -39,7 +40,7 @@ def test_normalised_gradient_attack_step_and_direction():
     adv = attacks.normalised_gradient_attack(model, x, y, lr=0.3)
     assert torch.allclose((adv - x).norm(dim=1), torch.full((40,), 0.3), atol=1e-5)
     assert _loss(model, adv, y) > _loss(model, x, y)
-    g = attacks.input_gradient(model, x[:1], y[:1])
+    g = input_gradient(model, x[:1], y[:1])
     xg = x[:1].clone().requires_grad_(True)
     nn.functional.cross_entropy(model(xg), y[:1], reduction="sum").backward()
     assert torch.allclose(g, xg.grad)

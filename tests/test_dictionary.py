@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from nngeom import centre_search
-from nngeom.dictionary import (DictionaryMLP, EpsilonHighwayMLP, LocalClassifier, LocalResidualMLP,
+from nngeom.local import centre_search
+from nngeom.local.dictionary import (DictionaryMLP, EpsilonHighwayMLP, LocalClassifier, LocalResidualMLP,
                                data_initialised_accuracy)
 from nngeom.train import accuracy
 
@@ -126,7 +126,7 @@ def test_table3_sweep_matches_per_width_models_on_cdist():
 
 
 def test_train_dictionary_classifier_key_learning_rate_and_init():
-    from nngeom.dictionary import train_dictionary_classifier
+    from nngeom.local.dictionary import train_dictionary_classifier
     x, y = _data(n=120, d=8, c=3, seed=6)
     model, hist = train_dictionary_classifier(x, y, (x, y), n_centres=10, n_classes=3, init="data",
                                               centre_lr_scale=0.0, epochs=2, lr=1e-2, batch_size=16, seed=1)

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from nngeom import distances
-from nngeom.distances import (CosineSimilarity, InverseStereo, LpDistance, angle_distance, cosine_similarity,
+from nngeom.metric import distances
+from nngeom.metric.distances import (CosineSimilarity, InverseStereo, LpDistance, angle_distance, cosine_similarity,
                               inverse_stereographic, pairwise_distance, stereographic)
 
 P_VALUES = [0.5, 1.0, 1.5, 2.0, 3.0, 20.0]
@@ -195,7 +195,7 @@ def _torch_path(x, w, p, monkeypatch):
 
 @pytest.mark.parametrize("p", [0.3, 0.5, 1.0, 1.5, 2.7, 3.0, 20.0, 64.0])
 def test_cpu_kernel_matches_torch_path_float32(p, monkeypatch):
-    """Fused numba kernels (nngeom.lp_kernels) against the chunked torch code, at a Table 1-like shape with the
+    """Fused numba kernels (nngeom.metric.lp_kernels) against the chunked torch code, at a Table 1-like shape with the
     exact ties (t_i = 0) of background pixels at -1; values and both gradients to float32 rounding."""
     g = torch.Generator().manual_seed(1)
     x = (torch.rand(50, 784, generator=g) * 2 - 1)
@@ -232,3 +232,19 @@ def test_cuda_path_matches_cpu_kernel(p):
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-5, atol=1e-5)
     for a, b in zip(ggpu, gcpu):
         torch.testing.assert_close(a.cpu(), b, rtol=1e-4, atol=1e-5)
+
+
+def test_one_stereographic_pair_with_leading_dimensions_and_the_pole():
+    from nngeom.metric import inversion
+
+    assert inversion.inverse_stereographic is distances.inverse_stereographic
+    x = torch.randn(2, 3, 4, dtype=torch.float64)
+    s = distances.inverse_stereographic(x)
+    assert s.shape == (2, 3, 5)
+    torch.testing.assert_close(distances.stereographic(s), x)
+    with pytest.raises(ValueError, match="north pole"):
+        distances.stereographic(torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
+    with pytest.raises(TypeError, match="torch tensor"):
+        distances.inverse_stereographic([1.0, 2.0])
+    with pytest.raises(ValueError, match="at least 2 coordinates"):
+        distances.stereographic(torch.ones(3, 1))

@@ -106,8 +106,8 @@ def test_flop_count_includes_cdist_and_the_lp_distance_kernels(tmp_path):
     script = textwrap.dedent("""
         import json, torch
         from nngeom.book import budget
-        from nngeom.distances import LP_FLOPS_BACKWARD, LP_FLOPS_FORWARD, pairwise_distance
-        import nngeom.distances as distances
+        from nngeom.metric.distances import LP_FLOPS_BACKWARD, LP_FLOPS_FORWARD, pairwise_distance
+        import nngeom.metric.distances as distances
         budget.start_flop_counter()
         x, w = torch.randn(6, 5, requires_grad=True), torch.randn(4, 5, requires_grad=True)
         counts = {}

@@ -1,8 +1,8 @@
-"""The split-bf16 float32 matmul mode is used only where it keeps float32 accuracy (nngeom.fast_matmul)."""
+"""The split-bf16 float32 matmul mode is used only where it keeps float32 accuracy (nngeom.robustness.fast_matmul)."""
 import pytest
 import torch
 
-from nngeom import fast_matmul
+from nngeom.robustness import fast_matmul
 
 
 def rms_error(result, exact):

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from nngeom.generalized import ConvexDistance, InvexDistance, ResidualFlow, ordinary_distance
+from nngeom.metric.generalized import ConvexDistance, InvexDistance, ResidualFlow, ordinary_distance
 
 
 def test_convex_network_is_convex_along_random_segments():
@@ -103,7 +103,7 @@ def test_bad_arguments():
 
 
 def test_layer1_parameter_formulas_match_the_modules():
-    from nngeom.generalized import TABLE1_TRANSFORMS, layer1_parameters, transform_layer
+    from nngeom.metric.generalized import TABLE1_TRANSFORMS, layer1_parameters, transform_layer
 
     for name in TABLE1_TRANSFORMS + ("l3",):
         for d, h, k in ((7, 3, 1), (7, 3, 5), (12, 9, 4)):
@@ -114,7 +114,7 @@ def test_layer1_parameter_formulas_match_the_modules():
 
 
 def test_matched_hidden_is_the_closest_budget():
-    from nngeom.generalized import layer1_parameters, matched_hidden
+    from nngeom.metric.generalized import layer1_parameters, matched_hidden
 
     for name in ("convex", "invex", "ordinary"):
         for h in (5, 10, 20, 100, 500):
@@ -138,7 +138,7 @@ def test_matched_hidden_is_the_closest_budget():
 
 
 def test_metric_mlp_without_normalisation():
-    from nngeom.generalized import metric_mlp
+    from nngeom.metric.generalized import metric_mlp
 
     torch.manual_seed(0)
     plain = metric_mlp("l2", 6, 4, 3, normalize=False)

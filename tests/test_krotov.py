@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nngeom import krotov
+from nngeom.robustness import krotov
 
 
 def numpy_forward(S, x, p):
@@ -19,7 +19,7 @@ def numpy_step(S, inputs, p, k, delta, eps):
 @pytest.mark.parametrize("p", [2.0, 3.0, 4.5])
 def test_forward_matches_numpy(p):
     g = torch.Generator().manual_seed(0)
-    layer = krotov.LocalLayer(30, 12, p=p, generator=g)
+    layer = krotov.KrotovHopfieldLayer(30, 12, p=p, generator=g)
     layer.synapses = layer.synapses.double()
     x = torch.randn(7, 30, generator=g, dtype=torch.float64)
     expected = numpy_forward(layer.synapses.numpy(), x.numpy(), p)
@@ -29,7 +29,7 @@ def test_forward_matches_numpy(p):
 @pytest.mark.parametrize("p,k,delta", [(3.0, 2, 0.4), (4.5, 5, 0.3), (2.0, 3, 0.0)])
 def test_update_matches_numpy(p, k, delta):
     g = torch.Generator().manual_seed(1)
-    layer = krotov.LocalLayer(40, 25, p=p, k=k, delta=delta, generator=g)
+    layer = krotov.KrotovHopfieldLayer(40, 25, p=p, k=k, delta=delta, generator=g)
     layer.synapses = layer.synapses.double()
     x = krotov.lp_normalize(torch.rand(64, 40, generator=g, dtype=torch.float64), p)
     S0 = layer.synapses.numpy().copy()
@@ -43,7 +43,7 @@ def test_update_matches_numpy(p, k, delta):
 
 def test_increment_is_sum_of_eq4_terms():
     g = torch.Generator().manual_seed(2)
-    layer = krotov.LocalLayer(10, 6, p=3.0, k=2, delta=0.4, generator=g)
+    layer = krotov.KrotovHopfieldLayer(10, 6, p=3.0, k=2, delta=0.4, generator=g)
     layer.synapses = layer.synapses.double()
     x = torch.randn(5, 10, generator=g, dtype=torch.float64)
     S = layer.synapses.numpy()
@@ -72,7 +72,7 @@ def test_training_anneals_and_converges_to_unit_norm():
     centres = torch.rand(4, 20, generator=g)
     x = krotov.lp_normalize((centres[torch.randint(0, 4, (400,), generator=g)]
                              + 0.05 * torch.randn(400, 20, generator=g)).abs(), 3.0)
-    layer = krotov.LocalLayer(20, 8, p=3.0, k=2, delta=0.4, generator=g)
+    layer = krotov.KrotovHopfieldLayer(20, 8, p=3.0, k=2, delta=0.4, generator=g)
     monitor = krotov.train_local(layer, x, epochs=200, lr=0.05, batch_size=100)
     assert monitor["weight_change"][-1] < monitor["weight_change"][0]
     winners = layer(x).argmax(1).unique()
@@ -81,7 +81,7 @@ def test_training_anneals_and_converges_to_unit_norm():
 
 
 def test_prune_and_otsu():
-    layer = krotov.LocalLayer(50, 10, generator=torch.Generator().manual_seed(4))
+    layer = krotov.KrotovHopfieldLayer(50, 10, generator=torch.Generator().manual_seed(4))
     layer.synapses[7:] *= 4.0  # three noisy units with 16x the variance
     var = krotov.synapse_variance(layer)
     threshold = krotov.otsu_threshold(var)
@@ -94,7 +94,7 @@ def test_prune_and_otsu():
 
 
 def test_hybrid_model_only_decoder_trains():
-    layer = krotov.LocalLayer(12, 6, generator=torch.Generator().manual_seed(5))
+    layer = krotov.KrotovHopfieldLayer(12, 6, generator=torch.Generator().manual_seed(5))
     model = krotov.HybridModel(layer, n=4.5)
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     assert names == ["decoder.weight", "decoder.bias"]
@@ -105,29 +105,29 @@ def test_hybrid_model_only_decoder_trains():
 
 def test_bad_arguments():
     with pytest.raises(ValueError):
-        krotov.LocalLayer(10, 5, p=1.5)
+        krotov.KrotovHopfieldLayer(10, 5, p=1.5)
     with pytest.raises(ValueError):
-        krotov.LocalLayer(10, 5, k=6)
+        krotov.KrotovHopfieldLayer(10, 5, k=6)
     with pytest.raises(ValueError):
-        krotov.train_local(krotov.LocalLayer(10, 5), torch.rand(4, 9), epochs=1)
+        krotov.train_local(krotov.KrotovHopfieldLayer(10, 5), torch.rand(4, 9), epochs=1)
     with pytest.raises(ValueError):
-        krotov.HybridModel(krotov.LocalLayer(10, 5), n=0.5)
+        krotov.HybridModel(krotov.KrotovHopfieldLayer(10, 5), n=0.5)
 
 
 def test_wrong_type_and_wrong_value_are_told_apart():
     with pytest.raises(TypeError, match="hidden must be an int, got float"):
-        krotov.LocalLayer(10, 5.0)
+        krotov.KrotovHopfieldLayer(10, 5.0)
     with pytest.raises(TypeError, match="in_features must be an int, got bool"):
-        krotov.LocalLayer(True, 5)
+        krotov.KrotovHopfieldLayer(True, 5)
     with pytest.raises(ValueError, match=">= 1"):
-        krotov.LocalLayer(10, 0)
-    assert krotov.LocalLayer(np.int64(10), 5).in_features == 10
+        krotov.KrotovHopfieldLayer(10, 0)
+    assert krotov.KrotovHopfieldLayer(np.int64(10), 5).in_features == 10
 
 
 def test_increment_rows_are_the_units_with_nonzero_g_and_their_eq4_rows():
     """Against the NumPy transcription of eq. 4-5, not against `increment` (which is built from increment_rows)."""
     g = torch.Generator().manual_seed(4)
-    layer = krotov.LocalLayer(50, 40, p=3.0, k=3, delta=0.4, generator=g)
+    layer = krotov.KrotovHopfieldLayer(50, 40, p=3.0, k=3, delta=0.4, generator=g)
     layer.synapses = layer.synapses.double()
     x = krotov.lp_normalize(torch.rand(32, 50, generator=g, dtype=torch.float64))
     units, rows = layer.increment_rows(x)
@@ -147,7 +147,7 @@ def test_float32_epoch_with_fast_ranking_follows_the_float64_transcription():
     # CIFAR-sized inputs, float32 with the split-bf16 ranking where available, against the float64 published loop
     g = torch.Generator().manual_seed(7)
     x = krotov.lp_normalize(torch.rand(1024, 3072, generator=g), 3.0)
-    layer = krotov.LocalLayer(3072, 300, p=3.0, k=2, delta=0.4, generator=g)
+    layer = krotov.KrotovHopfieldLayer(3072, 300, p=3.0, k=2, delta=0.4, generator=g)
     S = layer.synapses.double().numpy().copy()
     for i, eps in enumerate((0.02, 0.015, 0.01, 0.005)):
         batch = x[i * 256:(i + 1) * 256]

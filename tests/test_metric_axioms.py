@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from nngeom import metric_axioms as ma
+from nngeom.metric import axioms as ma
 
 
 @pytest.mark.parametrize("p,expected", [(2.0, "metric"), (1.0, "metric"), (20.0, "metric"), (0.5, "semimetric")])

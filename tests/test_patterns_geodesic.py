@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from nngeom.patterns import geodesic, models, record
+from nngeom.patterns import experiments, geodesic, models
+from nngeom.patterns.recording import record
 
 
 def small_net():
@@ -63,8 +64,8 @@ def test_models_shapes_options_and_batch_statistics():
         models.mlp(norm="group")
     with pytest.raises(TypeError):
         models.build(["mlp"])
-    a = models.initial_model({"kind": "mlp", "depth": 1, "width": 8}, seed=3)
-    b = models.initial_model({"kind": "mlp", "depth": 1, "width": 8}, seed=3)
+    a = experiments.initial_model({"kind": "mlp", "depth": 1, "width": 8}, seed=3)
+    b = experiments.initial_model({"kind": "mlp", "depth": 1, "width": 8}, seed=3)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     bn = models.mlp(depth=1, width=64, norm="batch")
     shifted = torch.randn(256, 3, 32, 32) + 5

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from nngeom import landscape, regularizers
-from nngeom.robust_models import PowerMLP
+from nngeom.robustness import landscape, regularizers
+from nngeom.robustness.models import PowerMLP
 
 
 def small_model(seed=0, n=2.0):
@@ -148,3 +148,40 @@ def test_nassar_penalty_uses_the_given_basis_and_is_differentiable():
         regularizers.nassar_spectral_penalty(h, torch.eye(3, dtype=torch.float64), 1.0, 1)
     with pytest.raises(ValueError):
         regularizers.nassar_spectral_penalty(h, torch.eye(4, dtype=torch.float64), 1.0, 3)
+
+
+def test_landscape_roughness_and_domains_against_closed_forms():
+    """Neural robustness sec. 3 (Fig. 4): the measures that make the document's reading numerical."""
+    R = 9
+    ramp = 10.0 ** torch.arange(R, dtype=torch.float64)[:, None].expand(R, R)  # log10 rises by 1 per row
+    # vertical steps are all 1, horizontal ones 0; the range is R - 1: roughness = (1/2) / (R - 1)
+    assert landscape.roughness(ramp) == pytest.approx(1 / (2 * (R - 1)))
+    assert landscape.roughness(torch.full((R, R), 3.0)) == 0.0
+    halves = torch.zeros(R, R, dtype=torch.long)
+    halves[:, R // 2:] = 1
+    # R differing horizontal pairs (one per row) among 2 R (R - 1) neighbour pairs
+    assert landscape.boundary_fraction(halves) == pytest.approx(R / (2 * R * (R - 1)))
+    assert landscape.decision_regions(halves) == 2
+    checker = (torch.arange(4)[:, None] + torch.arange(4)[None, :]) % 2
+    assert landscape.boundary_fraction(checker) == 1.0 and landscape.decision_regions(checker) == 16
+    ring = torch.zeros(5, 5, dtype=torch.long)
+    ring[1:4, 1:4] = 1
+    ring[2, 2] = 0   # the centre is class 0 but not connected to the outside: three regions
+    assert landscape.decision_regions(ring) == 3
+    with pytest.raises(ValueError, match="2-D grid"):
+        landscape.roughness(torch.ones(5))
+    with pytest.raises(TypeError, match="torch tensor"):
+        landscape.boundary_fraction(np.zeros((3, 3)))
+
+
+def test_plane_points_follow_the_grid_order():
+    """Point i * R + j of the plane is x0 + a_j u + b_i v, the order of nngeom.toys.grid_2d."""
+    from nngeom.toys import grid_2d
+
+    x0 = torch.zeros(4)
+    plane = torch.eye(4)[:2]
+    points, axis = landscape.plane_points(x0, plane, 1.0, 3)
+    grid, xx, yy = grid_2d(1.0, 3)
+    torch.testing.assert_close(points[:, :2], grid)
+    torch.testing.assert_close(axis, torch.tensor([-1.0, 0.0, 1.0]))
+    assert points[1].tolist()[:2] == [0.0, -1.0] and points[3].tolist()[:2] == [-1.0, 0.0]

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from nngeom import rejection
-from nngeom.dictionary import DictionaryMLP
+from nngeom.local import rejection
+from nngeom.local.dictionary import DictionaryMLP
 
 
 def test_metrics_on_hand_made_case():

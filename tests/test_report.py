@@ -47,7 +47,7 @@ def test_figure_index_reads_glue_figures(tmp_path):
 # %%
 import matplotlib.pyplot as plt
 from myst_nb import glue
-from nngeom import voronoi
+from nngeom.metric import voronoi
 labels = voronoi.distance_regions(None, None)
 fig = plt.figure()
 glue("s9-regions", fig, display=False)
@@ -60,5 +60,5 @@ glue("s9-regions", fig, display=False)
 # ```
 ''')
     (row,) = figures.figure_index(tmp_path, "metric-as-transform")
-    assert row["document_refs"] == ["Fig. 3", "Table 2"] and row["functions"] == ["voronoi.distance_regions"]
+    assert row["document_refs"] == ["Fig. 3", "Table 2"] and row["functions"] == ["metric.voronoi.distance_regions"]
     assert "Recomputes Figure 3" in figures.render([row], "metric-as-transform")

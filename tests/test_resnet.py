@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nngeom.distances import inverse_stereographic
-from nngeom.resnet import IStereoConv2d, L2Conv2d, ResNet, conv3x3, resnet20
+from nngeom.metric.distances import inverse_stereographic
+from nngeom.metric.resnet import IStereoConv2d, L2Conv2d, ResNet, conv3x3, resnet20
 
 
 def _patches(conv, x):
@@ -85,7 +85,7 @@ def test_resnet_wrong_type_and_wrong_value_are_told_apart():
 
 
 def test_cifar_augment_is_crop_or_flip_of_input():
-    from nngeom.resnet import cifar_augment
+    from nngeom.metric.resnet import cifar_augment
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
     out = cifar_augment(x, padding=0, generator=torch.Generator().manual_seed(0))
     for i in range(2):

@@ -156,10 +156,10 @@ def test_a_library_edit_reruns_only_the_notebooks_that_import_it(tmp_path, monke
     package = tmp_path / "nngeom"
     shutil.copytree(imports.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(imports, "PACKAGE_DIR", package)
-    uses_voronoi = imports.notebook_modules("import nngeom\nfrom nngeom import voronoi\n")
+    uses_voronoi = imports.notebook_modules("import nngeom\nfrom nngeom.metric import voronoi\n")
     plain = imports.notebook_modules("import nngeom\nx = nngeom.device()\n")
     before = imports.closure_hash(uses_voronoi), imports.closure_hash(plain)
-    (package / "voronoi.py").write_text((package / "voronoi.py").read_text() + "\n# edited\n")
+    (package / "metric" / "voronoi.py").write_text((package / "metric" / "voronoi.py").read_text() + "\n# edited\n")
     (package / "book" / "report.py").write_text((package / "book" / "report.py").read_text() + "\n# edited\n")
     after = imports.closure_hash(uses_voronoi), imports.closure_hash(plain)
     assert after[0] != before[0] and after[1] == before[1]

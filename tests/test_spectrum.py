@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nngeom import spectrum
+from nngeom.robustness import spectrum
 
 
 def test_covariance_spectrum_matches_numpy_both_branches():

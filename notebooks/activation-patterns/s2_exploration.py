@@ -61,8 +61,8 @@ from myst_nb import glue
 from scipy import stats
 
 import nngeom
-from nngeom.patterns import hamming, models, nullmodel, record
-from nngeom.patterns.recording import Patterns
+from nngeom.patterns import experiments, hamming, models, nullmodel
+from nngeom.patterns.recording import Patterns, record
 
 PROFILES = {
     "smoke": {"n_train": 500, "n_test": 200, "n_stats": 300, "epochs": 1, "bernoulli_epochs": 1, "cluster_epochs": 2,
@@ -81,7 +81,7 @@ BOUNDS = {"n_train": (100, 50000), "n_test": (10, 10000), "n_stats": (20, 50000)
 S = nngeom.settings(PROFILES, globals(), section="activation-patterns/s2_exploration", bounds=BOUNDS)
 
 DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
-(x_train, y_train), (x_test, y_test) = models.load_data(DATA)
+(x_train, y_train), (x_test, y_test) = experiments.load_data(DATA)
 x_stats = x_train[:S.n_stats]
 
 
@@ -113,8 +113,8 @@ deep = {}
 for norm in (None, "batch"):
     arch = mlp(10, norm)
     # an untrained BatchNorm layer normalises with batch statistics (its running ones are still 0 and 1)
-    init_probs = probabilities(models.initial_model(arch, S.seed), x_stats, batch_statistics=norm == "batch")
-    trained, history = models.train_model(arch, DATA, fit(S.deep_epochs), seed=S.seed)
+    init_probs = probabilities(experiments.initial_model(arch, S.seed), x_stats, batch_statistics=norm == "batch")
+    trained, history = experiments.train_model(arch, DATA, fit(S.deep_epochs), seed=S.seed)
     deep["BatchNorm" if norm else "plain"] = {"init": init_probs, "trained": probabilities(trained, x_stats),
                                               "history": history}
 
@@ -180,8 +180,8 @@ _ = nngeom.claim("P.2.1.bn-trains", "With BatchNorm the 10-layer network trains 
 
 # %%
 arch3 = mlp(3)
-net3_init = models.initial_model(arch3, S.seed)
-net3, history3 = models.train_model(arch3, DATA, fit(S.epochs), seed=S.seed)
+net3_init = experiments.initial_model(arch3, S.seed)
+net3, history3 = experiments.train_model(arch3, DATA, fit(S.epochs), seed=S.seed)
 i, j = hamming.random_pairs(len(x_stats), S.n_pairs, seed=S.seed)
 pair_distances = {}
 for stage, model in (("initialisation", net3_init), ("trained", net3)):
@@ -245,8 +245,8 @@ row_acc3 = nngeom.claim("P.2.2.accuracy", f"Test accuracy of the 3-layer network
 # %%
 arch1 = mlp(1)
 trained_stage = f"after {S.bernoulli_epochs} epochs"
-stages = {"epoch 0": models.initial_model(arch1, S.seed)}
-net1, history1 = models.train_model(arch1, DATA, fit(S.bernoulli_epochs), seed=S.seed)
+stages = {"epoch 0": experiments.initial_model(arch1, S.seed)}
+net1, history1 = experiments.train_model(arch1, DATA, fit(S.bernoulli_epochs), seed=S.seed)
 stages[trained_stage] = net1
 null = nullmodel.null_means(256, S.n_pairs, S.null_draws, seed=S.seed)
 observed, pvalues = {}, {}
@@ -309,7 +309,7 @@ row_init_p = nngeom.claim(
 thresholds = np.arange(1, 257)
 rng = np.random.default_rng(S.seed)
 cluster_stage = f"epoch {S.cluster_epochs}"
-net1c, _ = models.train_model(arch1, DATA, fit(S.cluster_epochs), seed=S.seed)
+net1c, _ = experiments.train_model(arch1, DATA, fit(S.cluster_epochs), seed=S.seed)
 sources = {"epoch 0": record(stages["epoch 0"], x_train[:S.n_cluster])["layer1"],
            cluster_stage: record(net1c, x_train[:S.n_cluster])["layer1"],
            "random Bernoulli": Patterns.from_bool(rng.random((S.n_cluster, 256)) < 0.5)}

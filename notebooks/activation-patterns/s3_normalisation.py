@@ -48,7 +48,8 @@ import seaborn as sns
 from myst_nb import glue
 
 import nngeom
-from nngeom.patterns import models, record
+from nngeom.patterns import experiments, models
+from nngeom.patterns.recording import record
 
 PROFILES = {
     "smoke": {"n_train": 500, "n_test": 200, "n_stats": 300, "epochs": 1, "lr": 0.01, "batch_size": 64, "seed": 0},
@@ -61,7 +62,7 @@ BOUNDS = {"n_train": (100, 50000), "n_test": (10, 10000), "n_stats": (20, 50000)
 S = nngeom.settings(PROFILES, globals(), section="activation-patterns/s3_normalisation", bounds=BOUNDS)
 
 DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
-(x_train, _), _ = models.load_data(DATA)
+(x_train, _), _ = experiments.load_data(DATA)
 x_stats = x_train[:S.n_stats]
 FIT = {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size, "optimizer": "sgd"}
 VARIANTS = {
@@ -89,8 +90,8 @@ bins = np.linspace(0, 1, 21)
 results = {}
 for name, options in VARIANTS.items():
     arch = {"kind": "mlp", "depth": 10, "width": 256, **options}
-    init = record(models.initial_model(arch, S.seed), x_stats, batch_statistics=options["norm"] == "batch")
-    trained, history = models.train_model(arch, DATA, FIT, seed=S.seed)
+    init = record(experiments.initial_model(arch, S.seed), x_stats, batch_statistics=options["norm"] == "batch")
+    trained, history = experiments.train_model(arch, DATA, FIT, seed=S.seed)
     results[name] = {"epoch 0": {k: p.probability() for k, p in init.items()},
                      "trained": {k: p.probability() for k, p in record(trained, x_stats).items()},
                      "history": history}

@@ -59,6 +59,7 @@ from myst_nb import glue
 from scipy import stats
 
 import nngeom
+from nngeom.patterns import nullmodel
 
 PROFILES = {
     "smoke": {"n_input": 3072, "n_units": 64, "n_samples": 500, "n_weights": 20000, "n_images": 500, "seed": 0},
@@ -129,31 +130,13 @@ _ = nngeom.claim("P.4.1.shrinks", "Hyperplane distances shrink with n (mean at n
 # prediction interval for one more experiment of that size.
 
 # %%
-def folded_fit(pre):
-    a = pre.clamp_min(0)
-    positive = a[a > 0]
-    mu, sd = positive.mean().item(), positive.std().item()
-    return {"P(A > 0)": (a > 0).double().mean().item(), "mean of A": a.mean().item(), "std of A": a.std().item(),
-            "mu_|Y|": mu, "sigma_|Y|": sd, "sigma from eq. 20": mu * math.sqrt(math.pi / 2),
-            "sigma from eq. 21": math.sqrt(sd ** 2 + mu ** 2)}
-
-
-def per_unit_sigmas(pre):
-    """sigma from eq. 20 and eq. 21 for each unit (column) separately."""
-    a = pre.clamp_min(0)
-    positive = a > 0
-    count = positive.sum(0).double()
-    mu = a.sum(0) / count
-    var = ((a - mu) ** 2 * positive).sum(0) / (count - 1)
-    return (mu * math.sqrt(math.pi / 2)).numpy(), torch.sqrt(var + mu ** 2).numpy()
-
-
 W1, b1 = uniform((S.n_units, S.n_input), S.n_input), uniform(S.n_units, S.n_input)
 X = torch.randn(S.n_samples, S.n_input, generator=generator, dtype=torch.float64)
 pre_gauss = X @ W1.T + b1
 images, _ = nngeom.data.load_subset("cifar10", "train", S.n_images, seed=S.seed, flatten=True, normalize="standard")
 pre_cifar = images.double() @ W1.T + b1
-fits = pd.DataFrame({"Gaussian X (ours)": folded_fit(pre_gauss), "CIFAR-10 (ours)": folded_fit(pre_cifar)})
+fits = pd.DataFrame({"Gaussian X (ours)": nullmodel.folded_normal_fit(pre_gauss),
+                     "CIFAR-10 (ours)": nullmodel.folded_normal_fit(pre_cifar)})
 fits["paper"] = [None, 0.25, 0.35, 0.4685, 0.3489, 0.5872, 0.5842]
 fits["theory (Gaussian)"] = [0.5, None, None, math.sqrt(1 / 3) * math.sqrt(2 / math.pi), None, math.sqrt(1 / 3),
                              math.sqrt(1 / 3)]
@@ -175,7 +158,7 @@ glue("s4_2-folded", fig, display=False)
 plt.close(fig)
 
 gauss = fits["Gaussian X (ours)"]
-sigma20, sigma21 = per_unit_sigmas(pre_gauss)
+sigma20, sigma21 = nullmodel.per_unit_sigmas(pre_gauss)
 print(f"per-unit sigma (eq. 20): mean {sigma20.mean():.4f}, std {sigma20.std(ddof=1):.4f}; "
       f"(eq. 21): mean {sigma21.mean():.4f}, std {sigma21.std(ddof=1):.4f}")
 row_eq20 = nngeom.claim(

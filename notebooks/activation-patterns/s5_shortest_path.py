@@ -59,7 +59,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom.patterns import geodesic, models
+from nngeom.patterns import experiments, geodesic, models
 
 PROFILES = {
     "smoke": {"n_train": 500, "n_test": 200, "epochs": 1, "lr": 0.01, "batch_size": 64, "n_pairs": 2, "n_steps": 4,
@@ -76,9 +76,9 @@ S = nngeom.settings(PROFILES, globals(), section="activation-patterns/s5_shortes
 
 DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
 arch = {"kind": "convnet", "channels": [32, 64, 128]}
-net, history = models.train_model(arch, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
+net, history = experiments.train_model(arch, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
                                                "optimizer": "sgd"}, seed=S.seed)
-_, (x_test, y_test) = models.load_data(DATA)
+_, (x_test, y_test) = experiments.load_data(DATA)
 raw_test, _ = nngeom.data.load_subset("cifar10", "test", S.n_test, seed=S.seed)
 print(f"convnet: test accuracy after {S.epochs} epochs {history['test_accuracy'][-1]:.3f}")
 rng = np.random.default_rng(S.seed)

@@ -63,7 +63,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom.patterns import geodesic, linear_maps, models, polytope
+from nngeom.patterns import experiments, geodesic, linear_maps, models, polytope
 
 PROFILES = {
     "smoke": {"n_train": 500, "n_test": 200, "epochs": 1, "conv_epochs": 1, "lr": 0.01, "batch_size": 64,
@@ -85,13 +85,13 @@ S = nngeom.settings(PROFILES, globals(), section="activation-patterns/s6_linear_
 
 DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
 arch3 = {"kind": "mlp", "depth": 3, "width": 256, "norm": None, "activation": "relu", "init": "default"}
-net, history = models.train_model(arch3, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
+net, history = experiments.train_model(arch3, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
                                                 "optimizer": "sgd"}, seed=S.seed)
 conv_arch = {"kind": "convnet", "channels": [32, 64, 128]}
-convnet, conv_history = models.train_model(conv_arch, DATA, {"epochs": S.conv_epochs, "lr": S.lr,
+convnet, conv_history = experiments.train_model(conv_arch, DATA, {"epochs": S.conv_epochs, "lr": S.lr,
                                                              "batch_size": S.batch_size, "optimizer": "sgd"},
                                            seed=S.seed)
-(x_train, y_train), (x_test, y_test) = models.load_data(DATA)
+(x_train, y_train), (x_test, y_test) = experiments.load_data(DATA)
 classes = nngeom.data.classes("cifar10")
 generator = nngeom.seed_everything(S.seed)
 print(f"3-layer MLP: test accuracy {history['test_accuracy'][-1]:.3f}; convnet of sec. 5: "

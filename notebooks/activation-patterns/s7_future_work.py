@@ -52,8 +52,8 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom.patterns import hamming, models, record, regions
-from nngeom.patterns.recording import Patterns
+from nngeom.patterns import experiments, hamming, models, regions
+from nngeom.patterns.recording import Patterns, record
 
 PROFILES = {
     "smoke": {"max_n": 4, "hidden": 8, "toy_epochs": 5, "resolution": 120, "n_train": 500, "n_test": 200,
@@ -178,9 +178,7 @@ _ = nngeom.claim("P.7.2.first-layer", "The first layer of a 2-D ReLU network has
 # $f(h, 2)$ layer-2 patterns can occur there. The document's intuition is that only a handful remain.
 
 # %%
-axis = torch.linspace(-1.5, 1.5, S.resolution)
-xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+points, xx, yy = nngeom.toys.grid_2d(1.5, S.resolution)
 layers = record(toy, points)
 _, first = np.unique(layers["layer1"].packed, axis=0, return_inverse=True)
 _, second = np.unique(layers["layer2"].packed, axis=0, return_inverse=True)
@@ -209,7 +207,7 @@ row_handful = nngeom.claim(
 # %%
 DATA = {"n_train": S.n_train, "n_test": S.n_test, "seed": S.seed, "normalize": "standard"}
 arch3 = {"kind": "mlp", "depth": 3, "width": 256, "norm": None, "activation": "relu", "init": "default"}
-net3, history3 = models.train_model(arch3, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
+net3, history3 = experiments.train_model(arch3, DATA, {"epochs": S.epochs, "lr": S.lr, "batch_size": S.batch_size,
                                                   "optimizer": "sgd"}, seed=S.seed)
 wrapped = torch.nn.Sequential(models.cifar_standardizer(), net3).eval()
 images, labels = nngeom.data.load_subset("cifar10", "test", S.n_test, seed=S.seed)

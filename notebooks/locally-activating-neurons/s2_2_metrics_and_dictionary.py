@@ -46,8 +46,9 @@ import torch
 from myst_nb import glue
 
 import nngeom  # noqa: E402
-from nngeom import local, voronoi
-from nngeom.distances import pairwise_distance
+from nngeom.local import similarity
+from nngeom.metric import voronoi
+from nngeom.metric.distances import pairwise_distance
 
 PROFILES = {
     "smoke": {"resolution": 60, "limit": 3.0, "taus": [0.1, 1.0], "trials": 200, "seed": 0},
@@ -65,7 +66,7 @@ S = nngeom.settings(PROFILES, globals(), section="locally-activating-neurons/s2_
 # (approximated by $p = 20$) and the dot product $w \cdot x$. We record where on the grid each is maximal.
 
 # %%
-grid, xx, yy = voronoi.grid_2d(S.limit, S.resolution)
+grid, xx, yy = nngeom.toys.grid_2d(S.limit, S.resolution)
 w = torch.tensor([[0.8, 0.5]])
 sims = {f"l{p:g}": -pairwise_distance(grid, w, p)[:, 0] for p in (1.0, 2.0, 20.0)}
 sims["dot product"] = (grid @ w.T)[:, 0]
@@ -146,9 +147,9 @@ fig, axes = plt.subplots(len(S.taus), 2, figsize=(9, 4 * len(S.taus)), squeeze=F
 rows = []
 colours = plt.get_cmap("tab10")(np.arange(10))[:, :3]
 for r, tau in enumerate(S.taus):
-    a = local.softmax_similarity(d, tau)
+    a = similarity.softmax_similarity(d, tau)
     y = a[:, :-1] @ values
-    axes[r, 0].imshow(local.firing_map(a, S.resolution, colours), origin="lower",
+    axes[r, 0].imshow(similarity.firing_map(a, S.resolution, colours), origin="lower",
                       extent=[-S.limit, S.limit, -S.limit, S.limit])
     axes[r, 0].set_title(f"winning key and its activation, tau={tau}")
     im = axes[r, 1].pcolormesh(xx, yy, y.reshape(xx.shape), shading="auto", cmap="coolwarm")

@@ -32,7 +32,7 @@
 #
 # The local network is the $\epsilon$-softmax dictionary of section 3 with scalar values,
 # $y = \sum_i a_i v_i$, $a = \mathrm{softmax}([-\lVert x - k_i\rVert, -\epsilon]/\tau)$; removing key $i$ renormalises
-# the others (closed form in `LocalLayer.outputs_without_each`).
+# the others (closed form in `DictionaryLayer.outputs_without_each`).
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -54,8 +54,8 @@ from myst_nb import glue
 from torch import nn
 
 import nngeom  # noqa: E402
-from nngeom import voronoi
-from nngeom.dictionary import DictionaryMLP
+from nngeom.metric import voronoi
+from nngeom.local.dictionary import DictionaryMLP
 
 PROFILES = {
     "smoke": {"hidden": 12, "steps": 80, "resolution": 40, "threshold": 0.05, "tau": 0.1, "add_steps": 40,
@@ -71,16 +71,12 @@ S = nngeom.settings(PROFILES, globals(), section="locally-activating-neurons/s2_
 
 
 def fit_mse(model, x, y, steps, lr=1e-2):
-    """Full-batch Adam on the mean squared error (glue for this notebook's small regressions)."""
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = nn.functional.mse_loss(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    """Full-batch Adam on the mean squared error: the package's training loop with an MSE loss; the last loss."""
+    history = nngeom.train.fit_classifier(model, (x, y), epochs=steps, batch_size=len(x), lr=lr, shuffle=False,
+                                          loss=lambda net, xb, yb, _: nn.functional.mse_loss(net(xb), yb),
+                                          device=x.device)
     model.eval()
-    return loss.item()
+    return history.loss[-1]
 
 
 def relu_without_each(model, x):
@@ -336,7 +332,7 @@ with torch.no_grad():
 loss_local_2d = fit_mse(local_2d, x2, y2, S.steps)
 print(f"MSE: ReLU {loss_relu_2d:.5f}, local {loss_local_2d:.5f}")
 
-grid, xx, yy = voronoi.grid_2d(1.0, S.resolution)
+grid, xx, yy = nngeom.toys.grid_2d(1.0, S.resolution)
 query = torch.tensor([[0.3, -0.4]])
 with torch.no_grad():
     surface = relu_2d(grid).reshape(xx.shape)

@@ -62,9 +62,10 @@ from torch import nn
 
 import nngeom  # noqa: E402
 import nngeom.train
-from nngeom import attacks, centre_search, local, rejection, voronoi
-from nngeom.dictionary import DictionaryMLP, LocalClassifier, LocalResidualMLP, train_dictionary_classifier
-from nngeom.dictionary_models import trained_dictionary
+from nngeom.local import attacks, centre_search, similarity, rejection
+from nngeom.metric import voronoi
+from nngeom.local.dictionary import DictionaryMLP, LocalClassifier, LocalResidualMLP, train_dictionary_classifier
+from nngeom.local.experiments import trained_dictionary
 
 PROFILES = {
     "smoke": {"resolution": 60, "taus": [0.1, 1.0], "epsilons": [0.6, 1.5], "n_spiral": 200, "spiral_epochs": 1,
@@ -99,14 +100,14 @@ S = nngeom.settings(PROFILES, globals(), section="locally-activating-neurons/s3_
 # %%
 centres_2d = torch.tensor([[-1.0, -0.6], [0.7, -0.9], [0.1, 0.8], [1.3, 0.5], [-1.3, 0.9], [0.0, -0.1]])
 limit = 4.0
-grid, xx, yy = voronoi.grid_2d(limit, S.resolution)
+grid, xx, yy = nngeom.toys.grid_2d(limit, S.resolution)
 d_grid = torch.cdist(grid, centres_2d)
 colours = plt.get_cmap("tab10")(np.arange(10))[:, :3]
 eps_mid = S.epsilons[len(S.epsilons) // 2]
 tau_mid = S.taus[len(S.taus) // 2]
-panels = ([(f"softmax, tau={t}", local.softmax_similarity(d_grid, t)) for t in S.taus]
-          + [(f"eps-softmax, tau={t}, eps={eps_mid}", local.epsilon_softmax(d_grid, eps_mid, t)) for t in S.taus]
-          + [(f"eps-softmax, tau={tau_mid}, eps={e}", local.epsilon_softmax(d_grid, e, tau_mid)) for e in S.epsilons])
+panels = ([(f"softmax, tau={t}", similarity.softmax_similarity(d_grid, t)) for t in S.taus]
+          + [(f"eps-softmax, tau={t}, eps={eps_mid}", similarity.epsilon_softmax(d_grid, eps_mid, t)) for t in S.taus]
+          + [(f"eps-softmax, tau={tau_mid}, eps={e}", similarity.epsilon_softmax(d_grid, e, tau_mid)) for e in S.epsilons])
 ncol = max(len(S.taus), len(S.epsilons))
 fig, axes = plt.subplots(3, ncol, figsize=(4 * ncol, 12), squeeze=False)
 for ax in axes.flat:
@@ -118,7 +119,7 @@ for r, count in enumerate(rows_of):
         title, act = panels[k]
         k += 1
         ax = axes[r, c]
-        ax.imshow(local.firing_map(act, S.resolution, colours), origin="lower", extent=[-limit, limit, -limit, limit])
+        ax.imshow(similarity.firing_map(act, S.resolution, colours), origin="lower", extent=[-limit, limit, -limit, limit])
         ax.scatter(centres_2d[:, 0], centres_2d[:, 1], c=colours[:6], edgecolors="white", marker="X", s=80)
         ax.set_title(title, fontsize=9)
 fig.tight_layout()
@@ -149,8 +150,8 @@ def far_firing(act):
     return float((is_key & (dist > 1.5) & (act.max(1).values > 0.5)).float().mean())
 
 
-far = pd.DataFrame({"tau": S.taus, "softmax": [far_firing(local.softmax_similarity(d_grid, t)) for t in S.taus],
-                    f"eps-softmax (eps={eps_mid})": [far_firing(local.epsilon_softmax(d_grid, eps_mid, t)) for t in S.taus]})
+far = pd.DataFrame({"tau": S.taus, "softmax": [far_firing(similarity.softmax_similarity(d_grid, t)) for t in S.taus],
+                    f"eps-softmax (eps={eps_mid})": [far_firing(similarity.epsilon_softmax(d_grid, eps_mid, t)) for t in S.taus]})
 nngeom.claim("L.3.far.epsilon", f"With the epsilon neuron (eps = {eps_mid:g} < 1.5) no centre fires more than 1.5 "
              "from itself (share of the grid)", paper="local activation (Fig. 3 mid)", ours=float(far.iloc[:, 2].max()),
              check=nngeom.at_most(0.0), kind="check",
@@ -239,11 +240,11 @@ test_pred, out_pred = clf.predict(xs_test), clf.predict(outliers)
 kept = test_pred >= 0
 clf_stats = {"test accuracy on accepted": float((test_pred[kept] == ys_test[kept]).float().mean()),
              "test rejected": float((~kept).float().mean()), "outliers rejected": float((out_pred < 0).float().mean())}
-cgrid, cxx, cyy = voronoi.grid_2d(3.0, S.resolution)
+cgrid, cxx, cyy = nngeom.toys.grid_2d(3.0, S.resolution)
 with torch.no_grad():
     scores = clf.class_scores(cgrid)
 fig, ax = plt.subplots(figsize=(6, 6))
-ax.imshow(local.firing_map(scores, S.resolution, np.array([[0.2, 0.4, 0.9], [0.9, 0.3, 0.2]])), origin="lower",
+ax.imshow(similarity.firing_map(scores, S.resolution, np.array([[0.2, 0.4, 0.9], [0.9, 0.3, 0.2]])), origin="lower",
           extent=[-3, 3, -3, 3])
 ax.scatter(*xs.T, c=ys, cmap="coolwarm", s=4, alpha=0.5)
 ax.scatter(*clf.centres.detach().T, c="white", marker="X", s=40)

@@ -46,7 +46,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom.generalized import ConvexDistance, InvexDistance
+from nngeom.metric.generalized import ConvexDistance, InvexDistance
 
 PROFILES = {
     "smoke": {"resolution": 60, "steps": 60, "step_size": 0.05, "starts": 8, "sigma": 1.0, "seed": 0},
@@ -75,9 +75,7 @@ def gaussian(x):
 
 
 limit = 4.0
-axis = torch.linspace(-limit, limit, S.resolution)
-xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+grid, xx, yy = nngeom.toys.grid_2d(limit, S.resolution)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
 for ax, (name, f) in zip(axes, [("linear + ReLU", linear_relu), ("l2 distance + Gaussian", gaussian)]):
     values = f(grid).reshape(xx.shape)

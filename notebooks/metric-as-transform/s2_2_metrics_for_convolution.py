@@ -26,7 +26,7 @@
 #
 # We take a reference patch from a real CIFAR-10 image, compare it with its scaled copies $\alpha w$ for
 # $\alpha \in [0, 2]$ and with patches of other images, and slide it over a whole image as a convolution kernel
-# with each of the three measures (`nngeom.resnet.L2Conv2d` for the distance).
+# with each of the three measures (`nngeom.metric.resnet.L2Conv2d` for the distance).
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -43,7 +43,7 @@ from myst_nb import glue
 from torch.nn import functional as F
 
 import nngeom
-from nngeom.resnet import L2Conv2d
+from nngeom.metric.resnet import L2Conv2d
 
 PROFILES = {
     "smoke": {"patch": 8, "n_alpha": 41, "n_images": 50, "seed": 0},

@@ -44,7 +44,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom import voronoi
+from nngeom.metric import voronoi
 
 PROFILES = {
     "smoke": {"n_neurons": 6, "resolution": 120, "limit": 3.0, "trials": 20, "shift": [1.0, 0.5], "seed": 0},
@@ -63,7 +63,7 @@ S = nngeom.settings(PROFILES, globals(), section="metric-as-transform/s2_3_voron
 
 # %%
 generator = nngeom.seed_everything(S.seed)
-points, xx, yy = voronoi.grid_2d(S.limit, S.resolution)
+points, xx, yy = nngeom.toys.grid_2d(S.limit, S.resolution)
 params = torch.randn(S.n_neurons, 2, generator=generator) * 1.2
 bias = torch.randn(S.n_neurons, generator=generator)
 shift_vec = torch.tensor(S.shift)

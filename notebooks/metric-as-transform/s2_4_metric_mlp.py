@@ -45,8 +45,8 @@
 # **Parameter budget of the generalised distances.** The document gives neither the inner architecture of the
 # convex / invex / ordinary networks nor their parameter counts, only "similar number of parameters". Our rule:
 # the inner width $k$ of each is chosen so that its Layer1 has the parameter count closest to the linear Layer1 of
-# the same column, $784h + h$ (`nngeom.generalized.matched_hidden`; the counts are
-# `nngeom.generalized.layer1_parameters`). These *matched* rows are the ones compared with the document's rows.
+# the same column, $784h + h$ (`nngeom.metric.generalized.matched_hidden`; the counts are
+# `nngeom.metric.generalized.layer1_parameters`). These *matched* rows are the ones compared with the document's rows.
 # The invex and ordinary networks cannot meet that budget: their $h$ centres in $\mathbb{R}^{784}$ alone cost
 # $784h$, and the residual block $784 \to k \to 784$ adds $1569k$, so even $k = 1$ (the smallest network, a rank-one
 # residual) is above the linear budget. We therefore also train all three at a second, fixed budget, inner width
@@ -77,7 +77,7 @@ import seaborn as sns
 from myst_nb import glue
 
 import nngeom
-from nngeom.generalized import GENERALISED, TABLE1_TRANSFORMS, layer1_parameters, matched_hidden, metric_mlp
+from nngeom.metric.generalized import GENERALISED, TABLE1_TRANSFORMS, layer1_parameters, matched_hidden, metric_mlp
 from nngeom.train import fit_classifier
 
 ALL = list(TABLE1_TRANSFORMS)

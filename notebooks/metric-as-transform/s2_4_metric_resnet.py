@@ -24,7 +24,7 @@
 #
 # Our ResNet-20 follows the authors' code (a CIFAR ResNet adapted from chenyaofo/CIFAR-pretrained-models): three
 # stages of three basic blocks (16/32/64 channels), 1x1 projection shortcuts where the shape changes, and every
-# convolution, shortcuts included, of the kind named (`nngeom.resnet.resnet20("l2" | "istereo" | "linear")`). The
+# convolution, shortcuts included, of the kind named (`nngeom.metric.resnet.resnet20("l2" | "istereo" | "linear")`). The
 # $\ell^2$ convolution outputs the similarity $-\lVert p - w\rVert$ and, as in the authors' distance layer, standardises
 # it over the output channels at each position (`L2Conv2d(normalize=True)`); without that step the distance to
 # far-away kernels is dominated by the patch norm $\lVert p \rVert$, which is the same for every channel.
@@ -57,7 +57,7 @@ import pandas as pd
 from myst_nb import glue
 
 import nngeom
-from nngeom.resnet import cifar_augment, resnet20
+from nngeom.metric.resnet import cifar_augment, resnet20
 from nngeom.train import fit_classifier
 
 KINDS = ["l2", "istereo", "linear"]

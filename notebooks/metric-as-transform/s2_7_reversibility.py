@@ -30,7 +30,7 @@
 #
 # It also names the failures: collinear (affinely dependent) centres, and distances known only up to a scale,
 # which need $N+2$ centres and a gradient-descent reconstruction. The library functions are in
-# `nngeom.inversion`. We test the document's statements of *which* transforms are invertible and *how many*
+# `nngeom.metric.inversion`. We test the document's statements of *which* transforms are invertible and *how many*
 # centres they need (document claims), check that our inverses return their inputs to round-off (checks of our
 # code), measure what the document leaves out (noise on the distances), and count the preimages of the failure
 # cases with a grid search that does not use Algorithm 1.
@@ -53,7 +53,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom import inversion as inv
+from nngeom.metric import inversion as inv
 
 PROFILES = {
     "smoke": {"n_images": 8, "noise_levels": [0.0, 1e-4, 1e-2], "gd_steps": 300, "resolution": 200,
@@ -308,7 +308,7 @@ noise_table.style.format("{:.2e}")
 # point at all, which `strict` inversion detects. Independently of Algorithm 1, a grid search over
 # $[-4, 4]^2$ (`contour_solutions` with circular contours) counts the points that have the given distances.
 # With one more centre ($N + 2$) the scale becomes an unknown that can be solved for: the document uses gradient
-# descent; `nngeom.inversion` also has the closed form (the system is linear in $x$ and $1/s^2$), which serves as
+# descent; `nngeom.metric.inversion` also has the closed form (the system is linear in $x$ and $1/s^2$), which serves as
 # the reference.
 
 # %%

@@ -32,7 +32,7 @@
 #   usable as a distance (Figure 8, right).
 #
 # We use $r(\theta) = 1 + a \cos(3\theta)$: convex for $a < 1/10$ (we take $a = 0.08$), star-shaped but not convex
-# for larger $a$ (we take $a = 0.6$). Solutions are found by `nngeom.inversion.contour_solutions`: a grid search
+# for larger $a$ (we take $a = 0.6$). Solutions are found by `nngeom.metric.inversion.contour_solutions`: a grid search
 # for the zeros of $\sum_i (d(x, c_i) - d_i)^2$ followed by gradient refinement, keeping distinct points whose
 # mismatch is below $10^{-3}$.
 
@@ -50,7 +50,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom import inversion as inv
+from nngeom.metric import inversion as inv
 
 PROFILES = {
     "smoke": {"trials": 3, "resolution": 160, "seed": 0},

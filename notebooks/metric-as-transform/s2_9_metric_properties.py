@@ -35,7 +35,7 @@
 # about the centre but not convex) keeps neither (premetric).
 #
 # The document shows the generalised distances only as pictures. Here each family is a concrete function (defined in
-# `nngeom.metric_axioms`; the constructions are ours: a shifted disc for the convex contour, a three-lobed
+# `nngeom.metric.axioms`; the constructions are ours: a shifted disc for the convex contour, a three-lobed
 # star for the 1-invex contour, $f(v) = |v|^2/2 + e^{a\cdot v} - 1 - a \cdot v$ for the general convex
 # function, $|\varphi(v)|^2$ with an invertible $\varphi$ for the invex one). Each axiom is checked numerically
 # on random points, on near pairs, on pairs along one ray and on (near-)collinear triples, and the family is
@@ -63,7 +63,7 @@ import torch
 from myst_nb import glue
 
 import nngeom
-from nngeom import metric_axioms as ma
+from nngeom.metric import axioms as ma
 
 PROFILES = {
     "smoke": {"n_points": 300, "dims": [2], "resolution": 60, "seed": 0},
@@ -140,9 +140,7 @@ pd.DataFrame({"violations": ray_report.violations, "worst": ray_report.worst}).r
 # every ray from the centre crosses once.
 
 # %%
-axis = torch.linspace(-2.0, 2.0, S.resolution, dtype=torch.float64)
-xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+grid, xx, yy = nngeom.toys.grid_2d(2.0, S.resolution, dtype=torch.float64)
 centre = torch.zeros_like(grid)
 panels = [("modified piecewise l1", ma.piecewise_l1(0.5, 3.0)), ("convex contour", ma.convex_contour(0.6)),
           ("1-invex contour", ma.invex_contour(3, 0.6)), ("general convex", ma.general_convex(2)),

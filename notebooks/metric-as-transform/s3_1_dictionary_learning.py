@@ -62,9 +62,10 @@ from torch import nn
 
 import nngeom
 import nngeom.train
-from nngeom import local, voronoi
+from nngeom.local import similarity
+from nngeom.metric import voronoi
 from nngeom.book.checks import welch_interval
-from nngeom.dictionary import LocalResidualMLP, data_initialised_accuracy
+from nngeom.local.dictionary import LocalResidualMLP, data_initialised_accuracy
 
 PROFILES = {
     "smoke": {"datasets": ["mnist", "fashion_mnist"], "widths": [10, 50, 200], "seeds": 2, "n_test": 300,
@@ -283,20 +284,20 @@ for name, per_width in results.items():
 # %%
 keys_2d = torch.tensor([[-1.0, -0.5], [0.8, -0.9], [0.2, 0.9], [1.4, 0.6], [-1.2, 1.0]])
 limit = 4.0
-grid, xx, yy = voronoi.grid_2d(limit, S.resolution)
+grid, xx, yy = nngeom.toys.grid_2d(limit, S.resolution)
 step = 2 * limit / (S.resolution - 1)
 angles = torch.linspace(0, 2 * np.pi, 721)[:-1]
 far = 25.0 * torch.stack([angles.cos(), angles.sin()], dim=1)
 
 
 def maps(kind, tau, epsilon=None):
-    return local.similarity(torch.cdist(grid, keys_2d), kind, tau, epsilon), local.similarity(
+    return similarity.similarity(torch.cdist(grid, keys_2d), kind, tau, epsilon), similarity.similarity(
         torch.cdist(far, keys_2d), kind, tau, epsilon)
 
 
 def draw(ax, act, title):
     colours = plt.get_cmap("tab10")(np.arange(10))[:, :3]
-    ax.imshow(local.firing_map(act, S.resolution, colours), origin="lower", extent=[-limit, limit, -limit, limit])
+    ax.imshow(similarity.firing_map(act, S.resolution, colours), origin="lower", extent=[-limit, limit, -limit, limit])
     ax.scatter(keys_2d[:, 0], keys_2d[:, 1], c=colours[:5], edgecolors="white", marker="X", s=90)
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
@@ -453,8 +454,8 @@ fd_fail = nngeom.claim("A.3.1.2.nonconvex-loses-max", "Non-convex similarity fun
 eps_values = np.linspace(0.0, 30.0, 61)
 tau_e = S.tau_maps[-1]
 d_grid = torch.cdist(grid, keys_2d).double()
-soft = local.softmax_similarity(d_grid, tau_e)[:, :-1]
-gap = [float((local.epsilon_softmax(d_grid, e, tau_e)[:, :-1] - soft).abs().max()) for e in eps_values]
+soft = similarity.softmax_similarity(d_grid, tau_e)[:, :-1]
+gap = [float((similarity.epsilon_softmax(d_grid, e, tau_e)[:, :-1] - soft).abs().max()) for e in eps_values]
 fig, ax = plt.subplots(figsize=(6, 3.4))
 ax.semilogy(eps_values, np.maximum(gap, 1e-17), "C0-o", ms=3)
 ax.set_xlabel("epsilon")

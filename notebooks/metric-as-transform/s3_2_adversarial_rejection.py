@@ -32,7 +32,7 @@
 # rejected) and **measure** = x-rejected + failed, to minimise. An input is rejected when
 # $\epsilon < \min_i d_i$. The epsilon neuron's output is zero, so its activation only rescales the logits: the
 # prediction does not depend on $\epsilon$, and one evaluation of the model gives the metrics at every
-# $\epsilon$ (`nngeom.rejection.sweep`). The attacks themselves, though, depend on $\epsilon$ (it rescales the
+# $\epsilon$ (`nngeom.local.rejection.sweep`). The attacks themselves, though, depend on $\epsilon$ (it rescales the
 # logits and so the gradient): the sweeps below use attacks made once against the model at its learned $\epsilon$
 # (a moving average of the mean input-key distance, momentum 0.9), and a later section re-crafts every attack at
 # several $\epsilon$ on a subset to measure what this shortcut changes.
@@ -72,9 +72,11 @@ from myst_nb import glue
 
 import nngeom
 import nngeom.train
-from nngeom import attacks, rejection, voronoi
-from nngeom.dictionary import DictionaryMLP, train_dictionary_classifier
-from nngeom.dictionary_models import trained_dictionary
+from nngeom.gradients import input_gradient
+from nngeom.local import attacks, rejection
+from nngeom.metric import voronoi
+from nngeom.local.dictionary import DictionaryMLP, train_dictionary_classifier
+from nngeom.local.experiments import trained_dictionary
 
 ALL_ATTACKS = list(attacks.ATTACKS)
 PROFILES = {
@@ -118,7 +120,7 @@ spiral, spiral_hist = train_dictionary_classifier(xs, ys, (xs_test, ys_test), n_
                                                   init="data", epochs=S.spiral_epochs, lr=1e-2, batch_size=32,
                                                   tau=0.05, seed=S.seed)
 spiral.cpu()
-grad = attacks.input_gradient(spiral, xs_test, ys_test)
+grad = input_gradient(spiral, xs_test, ys_test)
 direction = grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
 key_class = spiral.values.detach().argmax(1)
 d_keys = torch.cdist(xs_test, spiral.centres.detach())
@@ -131,7 +133,7 @@ with torch.no_grad():
 print(f"test accuracy {spiral_hist.test_accuracy[-1]:.3f}; mean cosine(gradient, direction to nearest wrong-class "
       f"key) = {cosine.mean():.3f}; normalised attack lr=0.1 fools {fooled:.1%}")
 
-grid, xx, yy = voronoi.grid_2d(1.3, 150)
+grid, xx, yy = nngeom.toys.grid_2d(1.3, 150)
 with torch.no_grad():
     prob = torch.softmax(spiral(grid), 1)[:, 1]
 fig, ax = plt.subplots(figsize=(6.5, 6))

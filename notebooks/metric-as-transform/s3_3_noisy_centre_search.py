@@ -26,7 +26,7 @@
 #
 # Our removal score: the training cross-entropy that the network would have without the key. For a softmax
 # layer this has a closed form (the other activations are renormalised by $1/(1 - a_i)$), so every key is scored in
-# one pass (`nngeom.centre_search`). The keys with the lowest loss-without-them are removed.
+# one pass (`nngeom.local.centre_search`). The keys with the lowest loss-without-them are removed.
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -51,8 +51,9 @@ from myst_nb import glue
 from torch import nn
 
 import nngeom
-from nngeom import centre_search, voronoi
-from nngeom.dictionary import DictionaryMLP, EpsilonHighwayMLP, LocalResidualMLP
+from nngeom.local import centre_search
+from nngeom.metric import voronoi
+from nngeom.local.dictionary import DictionaryMLP, EpsilonHighwayMLP, LocalResidualMLP
 
 PROFILES = {
     "smoke": {"n_train": 2000, "n_test": 500, "n_keys": 30, "n_search": 10, "rounds": 3, "fine_tune_steps": 5,
@@ -156,7 +157,7 @@ spiral_hist = centre_search.noisy_centre_search(highway, xs, ys, n_search=1, rou
                                                 seed=S.seed, progress=False)
 highway.cpu().eval()
 head.cpu().eval()
-grid, xx, yy = voronoi.grid_2d(1.3, 150)
+grid, xx, yy = nngeom.toys.grid_2d(1.3, 150)
 with torch.no_grad():
     prob = torch.softmax(head(highway(grid)), 1)[:, 1]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))

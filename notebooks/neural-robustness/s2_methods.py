@@ -83,8 +83,9 @@ from myst_nb import glue
 from sklearn.mixture import GaussianMixture
 
 import nngeom
-from nngeom import krotov, spectrum
-from nngeom import robust_models as rm
+from nngeom.robustness import krotov, spectrum
+from nngeom.robustness import experiments as rm
+from nngeom.robustness import models as robust_models
 
 LOCAL = {"smoke": {"n_show": 16, "n_spectrum": 300}, "cpu": {"n_show": 36, "n_spectrum": 4000},
          "paper": {"n_show": 64, "n_spectrum": 10000}}
@@ -237,8 +238,8 @@ nngeom.claim("R.A1.modes", "The major mode lies below 0.001 and the minor mode a
 # %%
 x_spec, _ = rm.cifar_lp("test", S.n_spectrum, cfg["p"], seed=S.train_seed)
 noise = krotov.lp_normalize(spectrum.white_noise(len(x_spec), (3072,), seed=S.train_seed), cfg["p"])
-raw_layer = rm.layer_from(synapses, cfg)
-pruned_layer = rm.layer_from(synapses[keep], cfg)
+raw_layer = robust_models.layer_from(synapses, cfg)
+pruned_layer = robust_models.layer_from(synapses[keep], cfg)
 
 
 def drop_after_two(lam):
@@ -300,7 +301,7 @@ nngeom.claim("R.A1.drop-removed", "Pruning removes the drop after the first two 
 #   the eigenvalues are estimated in that basis, sorted, and compared with the target $\beta n^{-1}$ anchored at the
 #   11th eigenvalue (the first $\tau = 10$ are free); the penalty is
 #   $\frac1D\sum_{n>11}\big[(\lambda_n/\gamma_n - 1)^2 + \max(0, \lambda_n/\gamma_n - 1)\big]$
-#   (`nngeom.regularizers.nassar_spectral_penalty`, tested against a worked example). The document's authors' code
+#   (`nngeom.robustness.regularizers.nassar_spectral_penalty`, tested against a worked example). The document's authors' code
 #   uses a variant (an unscaled target $n^{-1}$); our earlier, simpler reconstruction on the batch spectrum remains
 #   available as `spec_method = "batch"`.
 #

@@ -85,8 +85,8 @@ from myst_nb import glue
 from scipy import stats
 
 import nngeom
-from nngeom import landscape, robustness
-from nngeom import robust_models as rm
+from nngeom.robustness import landscape, perturbations
+from nngeom.robustness import experiments as rm
 
 LOCAL = {
     "smoke": {"n_attack": 60, "n_eps": 6, "eps_l2": [1e-2, 1e3], "eps_linf": [1e-6, 1e0], "pgd_steps": 2,
@@ -142,7 +142,7 @@ ATTACKS = {"random": ("random", np.geomspace(*S.eps_l2, S.n_eps)),
 results = {}
 for name, model in models.items():
     for attack, (kind, grid) in ATTACKS.items():
-        results[name, attack] = robustness.evaluate(model, x_att, y_att, kind, grid, steps=S.pgd_steps,
+        results[name, attack] = perturbations.evaluate(model, x_att, y_att, kind, grid, steps=S.pgd_steps,
                                                     rel_step=S.pgd_rel_step, bisection=S.bisection,
                                                     seed=S.attack_seed)
 
@@ -363,9 +363,9 @@ x_cmp, y_cmp = x_att[:S.n_compare], y_att[:S.n_compare]
 grid = ATTACKS["PGD"][1]
 compare = {}
 for name, model in models.items():
-    ours_r = robustness.evaluate(model, x_cmp, y_cmp, "pgd_linf", grid, steps=S.pgd_steps, rel_step=S.pgd_rel_step,
+    ours_r = perturbations.evaluate(model, x_cmp, y_cmp, "pgd_linf", grid, steps=S.pgd_steps, rel_step=S.pgd_rel_step,
                                  bisection=S.bisection, seed=S.attack_seed)
-    theirs = robustness.evaluate(model, x_cmp, y_cmp, "pgd_linf", grid, steps=S.authors_pgd_steps,
+    theirs = perturbations.evaluate(model, x_cmp, y_cmp, "pgd_linf", grid, steps=S.authors_pgd_steps,
                                  abs_step=S.authors_pgd_step, bisection=S.bisection, seed=S.attack_seed)
     compare[name] = {"ours (N=10, 2.5 eps/N)": median_with_unflipped(ours_r.critical),
                      "authors' code (20 x 1e-2)": median_with_unflipped(theirs.critical)}

@@ -77,8 +77,9 @@ from IPython.display import display
 from myst_nb import glue
 
 import nngeom
-from nngeom import krotov, spectrum
-from nngeom import robust_models as rm
+from nngeom.robustness import krotov, spectrum
+from nngeom.robustness import experiments as rm
+from nngeom.robustness import models as robust_models
 
 LOCAL = {
     "smoke": {"n_spectrum": 300, "scales": [0.5, 1.0], "fit_window": [0.05, 0.4], "noise_seed": 1},
@@ -119,8 +120,8 @@ dev = nngeom.device()  # the models' device: inputs and layers are moved there o
 inputs = {"CIFAR-10": x.to(dev), "white noise": noise.to(dev)}
 local = rm.local_layer(cfg)
 keep = local["keep"]
-layers = {"Initialized": rm.layer_from(local["initial"][keep], cfg).to(dev),
-          "KH layer": rm.layer_from(local["synapses"][keep], cfg).to(dev)}
+layers = {"Initialized": robust_models.layer_from(local["initial"][keep], cfg).to(dev),
+          "KH layer": robust_models.layer_from(local["synapses"][keep], cfg).to(dev)}
 models, records = rm.trained_models(cfg)
 generator = torch.Generator().manual_seed(S.noise_seed)
 

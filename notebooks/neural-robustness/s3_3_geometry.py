@@ -72,11 +72,10 @@ import pandas as pd
 import torch
 from IPython.display import display
 from myst_nb import glue
-from scipy import ndimage
 
 import nngeom
-from nngeom import landscape
-from nngeom import robust_models as rm
+from nngeom.robustness import landscape
+from nngeom.robustness import experiments as rm
 
 LOCAL = {
     "smoke": {"extent": 20.0, "resolution": 20, "n_jacobian": 200, "plane_seed": 0},
@@ -157,36 +156,18 @@ plt.close(fig)
 # Norms are also averaged over test images (where the models are trained), for the Appendix D comparison.
 
 # %%
-def neighbour_steps(values):
-    return torch.cat([(values[1:] - values[:-1]).abs().flatten(), (values[:, 1:] - values[:, :-1]).abs().flatten()])
-
-
-def roughness(jac):
-    lj = torch.log10(jac + 1e-30)
-    return float(neighbour_steps(lj).mean() / (lj.max() - lj.min()).clamp_min(1e-12))
-
-
-def regions(cls):
-    grid = cls.numpy()
-    return sum(ndimage.label(grid == c)[1] for c in np.unique(grid))
-
-
-def boundary_fraction(cls):
-    return float((neighbour_steps(cls.float()) > 0).float().mean())
-
-
 centre = slice(S.resolution // 3, S.resolution - S.resolution // 3)
 x_jac = x_test[:S.n_jacobian]
 rows = {}
 for name, model in models.items():
     jac, cls, conf = maps[name]
-    count = regions(cls)
+    count = landscape.decision_regions(cls)
     rows[name] = {"median norm on the plane": float(jac.median()),
-                  "roughness on the plane": roughness(jac),
+                  "roughness on the plane": landscape.roughness(jac),
                   "regions": count, "mean region area": 1.0 / count,
-                  "boundary fraction": boundary_fraction(cls),
-                  "boundary fraction, centre": boundary_fraction(cls[centre, centre]),
-                  "confidence step": float(neighbour_steps(conf).mean()),
+                  "boundary fraction": landscape.boundary_fraction(cls),
+                  "boundary fraction, centre": landscape.boundary_fraction(cls[centre, centre]),
+                  "confidence step": float(landscape.neighbour_steps(conf).mean()),
                   "classes on the plane": int(cls.unique().numel()),
                   "mean norm on test images": float(landscape.model_jacobian_norms(model, x_jac).mean()),
                   "||W||_F": float(model.encoder_weight().detach().norm())}

@@ -1,7 +1,7 @@
 """Run a GIL-releasing (numba ``nogil``) kernel on ``torch.get_num_threads()`` threads over ranges of an axis.
 
 ``run_ranges(kernel, n, args)`` calls ``kernel(*args(part), start, stop)`` for contiguous ranges that cover
-``range(n)``, one per thread, and waits for all of them. Used by :mod:`nngeom.lp_kernels` and
+``range(n)``, one per thread, and waits for all of them. Used by :mod:`nngeom.metric.lp_kernels` and
 :mod:`nngeom.umap.sgd`; a persistent pool keeps the per-call cost to tens of microseconds.
 """
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import concurrent.futures
 
 import torch
+
+__all__ = ["parts_for", "run_ranges"]
 
 _POOL: list[concurrent.futures.ThreadPoolExecutor] = []
 

@@ -25,6 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+__all__ = ["cache_root", "channel_statistics", "classes", "DatasetNotFoundError", "DATASETS", "load",
+           "load_subset", "search_roots", "SPLITS", "subset"]
+
 DATASETS = {
     "mnist": {"folder": "MNIST", "tv": "MNIST", "shape": (1, 28, 28), "classes": [str(i) for i in range(10)]},
     "fashion_mnist": {"folder": "FashionMNIST", "tv": "FashionMNIST", "shape": (1, 28, 28),

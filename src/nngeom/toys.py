@@ -3,13 +3,16 @@
 * ``two_spirals``: two interleaved 2-D spirals (Metric as Transform, sec. 3.1.4 / 3.3);
 * ``double_helix``: two 3-D helices, t in [0, 4 pi], radius 1, pitch 0.15 (sec. 2.6);
 * ``regression_1d`` / ``regression_2d``: smooth targets for the local-neuron background;
-* ``noise_images``: Gaussian (or uniform) noise shaped like a data set's images.
+* ``noise_images``: Gaussian (or uniform) noise shaped like a data set's images;
+* ``grid_2d``: the square grid on which every 2-D figure of the book evaluates a layer or a model.
 """
 from __future__ import annotations
 
 import math
 
 import torch
+
+__all__ = ["double_helix", "grid_2d", "noise_images", "regression_1d", "regression_2d", "two_spirals"]
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -68,3 +71,17 @@ def noise_images(n: int, shape: tuple[int, ...], kind: str = "gaussian", scale: 
     if kind == "uniform":
         return scale * torch.rand(n, *shape, generator=g)
     raise ValueError(f"unknown noise kind {kind!r}: choose 'gaussian' or 'uniform'")
+
+
+def grid_2d(limit: float, resolution: int, dtype: torch.dtype = torch.float32
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Points of a ``resolution`` x ``resolution`` grid on [-limit, limit]^2, and its axes ``xx``, ``yy``.
+
+    Point ``i * resolution + j`` is ``(axis[j], axis[i])`` (x along columns, y along rows, as ``imshow`` draws
+    with ``origin="lower"``); ``xx`` and ``yy`` are the (resolution, resolution) coordinate arrays.
+    """
+    if not limit > 0 or int(resolution) != resolution or resolution < 2:
+        raise ValueError(f"need limit > 0 and an integer resolution >= 2 (got {limit}, {resolution})")
+    axis = torch.linspace(-limit, limit, int(resolution), dtype=dtype)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), xx, yy

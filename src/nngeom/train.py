@@ -1,9 +1,11 @@
-"""Supervised training loops shared by the notebooks.
+"""The one supervised training loop of the package, shared by the notebooks and the experiment modules.
 
-``fit_classifier`` trains a model with cross-entropy and reports the test
-accuracy after every epoch (the documents report the *best* test accuracy over
-epochs, e.g. Metric as Transform Table 1). ``accuracy`` and ``predict`` evaluate
-in batches on the model's device.
+``fit_classifier`` trains a model with mini-batch Adam or SGD, by default on the cross-entropy, and reports
+the test accuracy after every epoch (the documents report the *best* test accuracy over epochs, e.g. Metric
+as Transform Table 1). Its hooks cover the other trainings of the book: ``penalty`` adds a term to the
+cross-entropy, ``loss`` replaces the objective altogether (the regularised losses of *Neural robustness*,
+the mean squared error of a regression), ``epoch_start`` runs before every epoch (e.g. an eigenbasis over the
+training set). ``accuracy`` and ``predict`` evaluate in batches on the model's device.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from tqdm.std import tqdm  # text bars: tqdm.auto warns in kernels without ipywi
 
 from .book.budget import loop
 from .book.runtime import device as default_device
+
+__all__ = ["History", "Loss", "accuracy", "fit_classifier", "predict"]
 
 
 @dataclass
@@ -45,8 +49,13 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> float:
-    """Fraction of ``x`` whose arg-max output equals ``y``."""
-    return (predict(model, x, batch_size).argmax(1) == y).float().mean().item()
+    """Fraction of ``x`` whose arg-max output equals ``y`` (hits / len(y), exact in float64)."""
+    if len(y) == 0:
+        raise ValueError("accuracy needs at least one example")
+    return int((predict(model, x, batch_size).argmax(1) == y.cpu()).sum()) / len(y)
+
+
+Loss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
 
 def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
@@ -54,19 +63,28 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                    batch_size: int = 64, lr: float = 1e-3, optimizer: str = "adam", momentum: float = 0.9,
                    weight_decay: float = 0.0, schedule: str | None = None, seed: int = 0,
                    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-                   augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                   loss: Loss | None = None, epoch_start: Callable[[], None] | None = None,
+                   augment: Callable[[torch.Tensor], torch.Tensor] | None = None, shuffle: bool = True,
                    param_groups: list[dict] | None = None, device: torch.device | None = None,
-                   progress: bool = False) -> History:
-    """Train with cross-entropy (+ ``penalty(model, x, logits)``) and test after each epoch.
+                   eval_batch_size: int = 1024, name: str | None = None, progress: bool = False) -> History:
+    """Train on ``train`` for ``epochs`` epochs of mini-batches; test on ``test`` after each epoch.
 
-    ``optimizer``: 'adam' or 'sgd'; ``schedule``: None or 'cosine' (per step, over all epochs).
-    ``param_groups`` overrides the parameter list (for per-group learning rates).
+    The objective of a batch ``(x, y)`` is ``loss(model, x, y, generator)`` when given (``generator`` is the
+    seeded generator that also shuffles the batches, for losses that draw random numbers), else the
+    cross-entropy of ``model(x)`` plus ``penalty(model, x, logits)``. Only the trainable parameters receive
+    gradients (a loss may differentiate through its inputs). ``epoch_start()`` runs before every epoch.
+    ``optimizer``: 'adam' or 'sgd'; ``schedule``: None or 'cosine' (per step, over all epochs); ``shuffle``:
+    False keeps the data order (full-batch regression); ``param_groups`` overrides the parameter list (for
+    per-group learning rates). ``history.loss`` is the mean batch objective of every epoch.
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0 (got {epochs}, {batch_size}, {lr})")
+    if loss is not None and penalty is not None:
+        raise ValueError("give either loss (the whole objective) or penalty (added to the cross-entropy), not both")
     dev = device or default_device()
     model.to(dev)
     groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    params = [p for group in groups for p in group["params"]]
     if optimizer == "adam":
         opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     elif optimizer == "sgd":
@@ -82,30 +100,38 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
         raise ValueError(f"unknown schedule {schedule!r}: choose None or 'cosine'")
     generator = torch.Generator().manual_seed(int(seed))
     history = History()
-    loss_fn = nn.CrossEntropyLoss()
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, leave=False)
+    cross_entropy = nn.CrossEntropyLoss()
+
+    def objective(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if loss is not None:
+            return loss(model, xb, yb, generator)
+        logits = model(xb)
+        value = cross_entropy(logits, yb)
+        return value + penalty(model, xb, logits) if penalty is not None else value
+
+    label = name or type(model).__name__
+    bar = tqdm(range(epochs), desc=label, disable=not progress, leave=False)
     for _ in loop(bar, "fit_classifier.epochs", total=epochs):
+        if epoch_start is not None:
+            epoch_start()
         model.train()
-        order = torch.randperm(len(x_train), generator=generator)
+        order = torch.randperm(len(x_train), generator=generator) if shuffle else torch.arange(len(x_train))
         total, count = 0.0, 0
         for start in loop(range(0, len(order), batch_size), "fit_classifier.batches"):
             index = order[start:start + batch_size]
             xb, yb = x_train[index].to(dev), y_train[index].to(dev)
             if augment is not None:
                 xb = augment(xb)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            if penalty is not None:
-                loss = loss + penalty(model, xb, logits)
+            value = objective(xb, yb)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            value.backward(inputs=params)  # no gradient for inputs a loss differentiates through
             opt.step()
             if sched is not None:
                 sched.step()
-            total += loss.item() * len(index)
+            total += value.item() * len(index)
             count += len(index)
         history.loss.append(total / max(count, 1))
         if test is not None:
-            history.test_accuracy.append(accuracy(model, *test))
+            history.test_accuracy.append(accuracy(model, *test, batch_size=eval_batch_size))
             bar.set_postfix(loss=f"{history.loss[-1]:.3f}", acc=f"{history.test_accuracy[-1]:.3f}")
     return history

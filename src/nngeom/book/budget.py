@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 __all__ = ["count_flops", "dry_run_steps", "is_dry_run", "loop", "start_flop_counter"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 _stack: list[dict] = []
 _counter: dict[str, Any] = {"mode": None, "extra": 0.0}
 
@@ -95,7 +95,7 @@ def _log(record: dict) -> None:
         handle.write(json.dumps(record) + "\n")
 
 
-def loop(iterable: Iterable[T], name: str, total: int | None = None) -> Iterator[T]:
+def loop(iterable: Iterable[_T], name: str, total: int | None = None) -> Iterator[_T]:
     """Iterate over ``iterable``; in a dry run only over its first steps, recording what the full loop costs.
 
     ``total`` gives the full number of steps when ``iterable`` has no ``len``.

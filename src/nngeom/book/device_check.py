@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["DeviceIntentMode", "enabled", "install", "intended_device"]
+__all__ = ["DeviceIntentMode", "enabled", "install", "INTENDED", "intended_device"]
 
 INTENDED = torch.device("cpu", 0)
 _state: dict = {"mode": None, "adds": 0}

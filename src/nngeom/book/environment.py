@@ -16,7 +16,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-__all__ = ["commit", "device_kind", "fingerprint", "provenance", "versions"]
+__all__ = ["commit", "device_kind", "fingerprint", "LIBRARIES", "provenance", "versions"]
 
 LIBRARIES = ("torch", "torchvision", "numpy", "scipy", "umap-learn", "foolbox")
 
@@ -62,7 +62,7 @@ def device_kind() -> str:
 
 def fingerprint() -> dict[str, str]:
     """The environment facts that invalidate an executed notebook: torch, device kind, fast-matmul verdict."""
-    from .. import fast_matmul  # a probe of this machine's float32 arithmetic, not a science module
+    from ..robustness import fast_matmul  # a probe of this machine's float32 arithmetic, not a science module
 
     return {"torch": versions()["torch"], "device": device_kind(),
             "fast_matmul": "split-bf16" if fast_matmul.split_bf16_available() else "ieee-float32"}

@@ -29,12 +29,12 @@ from pathlib import Path
 from . import environment
 from .imports import closure_hash, notebook_modules
 
-__all__ = ["Outcome", "code_text", "execute", "fingerprint", "is_current", "rerender", "section_of", "sha256",
-           "stamp_path", "write_json"]
+__all__ = ["code_text", "dry_run_folder", "execute", "fingerprint", "is_current", "rerender", "run_folder",
+           "RunOutcome", "section_of", "sha256", "stamp_path", "tidy", "worker", "write_json"]
 
 
 @dataclass
-class Outcome:
+class RunOutcome:
     notebook: str
     status: str  # "ok", "skipped", "rendered", "failed"
     seconds: float
@@ -166,7 +166,7 @@ def dry_run_folder(root: Path, profile: str) -> Path:
 
 
 def execute(root: Path, source: Path, profile: str, parameters: dict, progress: bool = False,
-            threads: int | None = None, dry_run: int | None = None) -> Outcome:
+            threads: int | None = None, dry_run: int | None = None) -> RunOutcome:
     """Execute one notebook (see the module docstring); returns its outcome.
 
     ``dry_run`` = steps kept per loop (`nngeom.book.budget`): the notebook, its claims, its loop log and its
@@ -208,7 +208,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
             os.replace(executed, target)
             write_json(stamp_path(root, source), {**expected, "status": "ok", "seconds": seconds,
                                                    "executed": sha256(target.read_bytes())})
-            return Outcome(section, "ok", seconds, where=str(target.relative_to(root)))
+            return RunOutcome(section, "ok", seconds, where=str(target.relative_to(root)))
         folder = (dry_run_folder(root, profile) / section) if dry_run else run_folder(root, section, profile,
                                                                                       parameters)
         if folder.exists():
@@ -217,7 +217,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
         _move_ledger(ledger, folder / "claims")
         os.replace(executed, folder / source.with_suffix(".ipynb").name)
         write_json(folder / "run.json", {**expected, "status": "ok", "seconds": seconds})
-        return Outcome(section, "ok", seconds, where=str(folder.relative_to(root)))
+        return RunOutcome(section, "ok", seconds, where=str(folder.relative_to(root)))
     except Exception as error:  # papermill raises PapermillExecutionError with the failing cell's message
         seconds = time.perf_counter() - start
         kept = root / "_build" / "failed" / (section + ".ipynb")
@@ -226,7 +226,7 @@ def execute(root: Path, source: Path, profile: str, parameters: dict, progress: 
             os.replace(executed, kept)
         if book_run:
             write_json(stamp_path(root, source), {**expected, "status": "failed", "seconds": seconds})
-        return Outcome(section, "failed", seconds, _error_line(error), where=str(kept.relative_to(root)))
+        return RunOutcome(section, "failed", seconds, _error_line(error), where=str(kept.relative_to(root)))
     finally:
         for key, value in saved.items():
             if value is None:

@@ -13,7 +13,7 @@ import ast
 import re
 from pathlib import Path
 
-__all__ = ["figure_index", "render", "write"]
+__all__ = ["BOOK_NAMES", "DOCUMENT_REFERENCE", "figure_index", "GLUE_FIGURE", "render", "write"]
 
 GLUE_FIGURE = re.compile(r"```\{glue:figure\}\s+(\S+)\s*\n(.*?)```", re.S)
 DOCUMENT_REFERENCE = re.compile(r"\b(Figures?|Figs?\.|Tables?)\s+([A-Z]?\d+[a-z]?(?:\s*(?:-|–|,|and)\s*[A-Z]?\d+[a-z]?)*)")

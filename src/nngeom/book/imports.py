@@ -5,7 +5,7 @@ those inside functions) from the given ``nngeom`` modules through the package,
 transitively, and returns the module files reached; `notebook_modules(code)`
 gives the ``nngeom`` modules a notebook's code imports. The runner hashes the
 closure of a notebook's imports (so editing ``book/report.py`` reruns nothing,
-and editing ``voronoi.py`` reruns only the notebooks that import it); the cache
+and editing ``metric/voronoi.py`` reruns only the notebooks that import it); the cache
 hashes the closure of the module that defines an artefact's builder.
 """
 from __future__ import annotations

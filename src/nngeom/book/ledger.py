@@ -44,10 +44,9 @@ from .budget import is_dry_run
 from .checks import Check
 from .runtime import build_dir
 
-__all__ = [
-    "CAUSES", "DIFFERS", "KINDS", "NOT_JUDGED", "REPRODUCED", "claim", "claims_table", "current_rows",
-    "ledger_dir", "load_all", "origin_of", "start",
-]
+__all__ = ["anchor", "CAUSES", "claim", "claims_table", "current_rows", "DIFFERS", "KINDS", "ledger_dir",
+           "load_all", "MAX_QUOTE_WORDS", "NOT_JUDGED", "origin_of", "remember_settings", "REPRODUCED", "short",
+           "start"]
 
 REPRODUCED, DIFFERS, NOT_JUDGED = "reproduced", "differs", "not judged at this profile"
 KINDS = ("document", "check")

@@ -22,7 +22,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-__all__ = ["estimates", "main", "render"]
+__all__ = ["DEFAULT_TFLOPS", "DOCUMENTS", "estimates", "main", "render", "snapshot", "snapshot_path", "write",
+           "write_snapshot"]
 
 DEFAULT_TFLOPS = 30.0  # sustained float32 throughput assumed for the GPU estimate (H100/H200 FP32 peak: ~67)
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from .ledger import DIFFERS, NOT_JUDGED, REPRODUCED, anchor, load_all, short
 
-__all__ = ["DOCUMENTS", "main", "render_document", "render_summary", "section_status", "snapshot_changes", "write"]
+__all__ = ["counts", "DOCUMENTS", "main", "read_timings", "render_document", "render_overview", "render_summary",
+           "section_status", "snapshot_changes", "VERDICT_CLASS", "write", "write_snapshot"]
 
 DOCUMENTS = {
     "metric-as-transform": "Metric as Transform",

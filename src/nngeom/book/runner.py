@@ -27,11 +27,12 @@ from pathlib import Path
 import yaml
 
 from .execution import (
-    Outcome, execute, fingerprint, is_current, rerender, section_of, sha256, stamp_path, write_json,
+    RunOutcome, execute, fingerprint, is_current, rerender, section_of, sha256, stamp_path, write_json,
 )
 from .settings import PROFILE_NAMES
 
-__all__ = ["main", "parse_value", "resolve", "run", "shard", "toc_notebooks", "write_timings"]
+__all__ = ["dry_run", "main", "parse_value", "print_table", "resolve", "run", "shard", "toc_notebooks",
+           "write_timings"]
 
 
 def toc_notebooks(root: Path) -> list[Path]:
@@ -81,20 +82,20 @@ def parse_value(text: str):
 
 
 def _worker(root: Path, source: Path, profile: str, parameters: dict, threads: int | None,
-            dry_run: int | None = None) -> Outcome:
+            dry_run: int | None = None) -> RunOutcome:
     """One notebook in its own process, so that a worker killed for memory fails alone (and its peak is known)."""
     job = json.dumps({"root": str(root), "source": str(source), "profile": profile, "parameters": parameters,
                       "threads": threads, "dry_run": dry_run})
     done = subprocess.run([sys.executable, "-m", "nngeom.book.execution", job], capture_output=True, text=True)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("NNGEOM-OUTCOME "):
-            return Outcome(**json.loads(line.removeprefix("NNGEOM-OUTCOME ")))
+            return RunOutcome(**json.loads(line.removeprefix("NNGEOM-OUTCOME ")))
     how = (f"killed by signal {-done.returncode} (out of memory?)" if done.returncode < 0
            else f"worker exited with {done.returncode}: {done.stderr.strip().splitlines()[-1:]}")
-    return Outcome(section_of(root, source), "failed", 0.0, how)
+    return RunOutcome(section_of(root, source), "failed", 0.0, how)
 
 
-def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[Outcome]:
+def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[RunOutcome]:
     """Execute every notebook at ``profile`` with each loop cut to ``steps`` steps; write the dry run's summary."""
     from .execution import dry_run_folder
 
@@ -120,9 +121,9 @@ def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[O
 
 
 def run(root: Path, sources: list[Path], profile: str, parameters: dict, jobs: int = 1, force: bool = False,
-        progress: bool = True, timings_name: str | None = None) -> list[Outcome]:
+        progress: bool = True, timings_name: str | None = None) -> list[RunOutcome]:
     """Execute, re-render or skip each notebook; returns outcomes in the given order and writes the timings."""
-    outcomes: dict[Path, Outcome] = {}
+    outcomes: dict[Path, RunOutcome] = {}
     pending = []
     for source in sources:
         section = section_of(root, source)
@@ -133,10 +134,10 @@ def run(root: Path, sources: list[Path], profile: str, parameters: dict, jobs: i
         target = source.with_suffix(".ipynb")
         if saved.get("text") != _text_hash(source) and rerender(source, target):
             _restamp(root, source, saved)
-            outcomes[source] = Outcome(section, "rendered", 0.0, "Markdown changed; outputs kept")
+            outcomes[source] = RunOutcome(section, "rendered", 0.0, "Markdown changed; outputs kept")
             print(f"[render] {section} (Markdown changed, code unchanged: not executed)", flush=True)
         else:
-            outcomes[source] = Outcome(section, "skipped", float(saved.get("seconds", 0.0)),
+            outcomes[source] = RunOutcome(section, "skipped", float(saved.get("seconds", 0.0)),
                                        "unchanged since its last run")
             print(f"[skip] {section} (unchanged since its last {profile} run)", flush=True)
     total = len(pending)
@@ -174,13 +175,13 @@ def _restamp(root: Path, source: Path, saved: dict) -> None:
     write_json(stamp_path(root, source), saved)
 
 
-def _report_one(outcome: Outcome) -> None:
+def _report_one(outcome: RunOutcome) -> None:
     detail = f": {outcome.message}" if outcome.message else ""
     where = f" -> {outcome.where}" if outcome.where and outcome.status != "ok" else ""
     print(f"  {outcome.status:<8} {outcome.notebook} in {outcome.seconds:.1f} s{detail}{where}", flush=True)
 
 
-def write_timings(root: Path, profile: str, outcomes: list[Outcome], name: str | None = None) -> Path:
+def write_timings(root: Path, profile: str, outcomes: list[RunOutcome], name: str | None = None) -> Path:
     """Merge this run's wall times into ``_build/timings-<profile>[-<name>].csv`` (one row per notebook)."""
     path = root / "_build" / f"timings-{profile}{'-' + name if name else ''}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +203,7 @@ def write_timings(root: Path, profile: str, outcomes: list[Outcome], name: str |
     return path
 
 
-def print_table(outcomes: list[Outcome]) -> None:
+def print_table(outcomes: list[RunOutcome]) -> None:
     width = max([len(o.notebook) for o in outcomes] + [8])
     peaks = any(o.peak_mib for o in outcomes)
     print(f"\n{'notebook':<{width}}  {'status':<8} {'wall s':>8}" + ("  peak MiB" if peaks else ""))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["apply_thread_limit", "build_dir", "device", "project_root", "seed_everything"]
+__all__ = ["apply_thread_limit", "build_dir", "device", "project_root", "ROOT_MARKERS", "seed_everything"]
 
 ROOT_MARKERS = ("_toc.yml", "_config.yml")
 

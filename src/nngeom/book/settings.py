@@ -19,6 +19,8 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
+__all__ = ["notebook_parameters", "ParameterError", "PROFILE_NAMES", "Settings", "settings"]
+
 PROFILE_NAMES = ("smoke", "cpu", "paper")
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "display"}
 

@@ -26,6 +26,9 @@ from torch import nn
 from ..book.budget import loop
 from .recording import activation_modules
 
+__all__ = ["activations", "conditional_geodesic", "midpoint", "path_hamming", "patterns_of", "preactivations",
+           "reach_pattern"]
+
 
 @contextmanager
 def _frozen(model: nn.Module):

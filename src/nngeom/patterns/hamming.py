@@ -15,6 +15,8 @@ import torch
 
 from .recording import Patterns
 
+__all__ = ["condensed", "nearest_neighbours", "paired", "pairwise", "per_layer_pairwise", "random_pairs"]
+
 
 def _as_patterns(p) -> Patterns:
     if isinstance(p, Patterns):

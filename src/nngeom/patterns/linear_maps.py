@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
+__all__ = ["angle_degrees", "autograd_affine", "fourier_magnitudes", "greedy_decomposition", "input_gradients",
+           "local_affine", "noise_angles", "singular_values"]
+
 
 def _ops(model: nn.Sequential, x: torch.Tensor, upto: int | None):
     """Forward ``x`` through the first ``upto`` modules, recording each affine step and ReLU mask."""

@@ -1,4 +1,4 @@
-"""Networks of *Study on Activation Patterns* (sec. 2-6) and one cached training function.
+"""Networks of *Study on Activation Patterns* (sec. 2-6); `experiments` trains and caches them.
 
 * ``mlp(depth, width, norm, activation, init)``: fully connected ReLU network on flattened CIFAR-10
   images, as an ``nn.Sequential`` (Flatten, then [Linear, norm?, activation] x depth, Linear to the classes),
@@ -9,9 +9,9 @@
   'lecun' (Var W = 1 / n_in, bias 0: the SELU initialisation).
 * ``convnet(channels)``: the "AlexNet for cifar10" of sec. 5 (3 convolutions with ReLU and max pooling,
   one linear layer).
-* ``train_model(arch, data, fit, seed)``: builds the network with ``seed`` and trains it, cached through
-  ``nngeom.cached`` so that every notebook of the document shares the same weights whatever the order
-  in which they run. ``initial_model(arch, seed)`` rebuilds the untrained network (same seed, same weights).
+* ``build(arch)``: either network from a plain-JSON description (the cache key of `experiments.train_model`).
+* ``Standardize`` / ``cifar_standardizer()``: the per-channel standardisation as a layer, so a model trained on
+  standardised images takes [0, 1] images.
 """
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ import math
 import torch
 from torch import nn
 
-from ..book.cache import cached
-from ..data import load_subset
-from ..book.runtime import seed_everything
-from ..train import fit_classifier
+from ..data import channel_statistics
+
+__all__ = ["ACTIVATIONS", "build", "cifar_standardizer", "convnet", "INITS", "mlp", "NORMS", "Standardize"]
 
 NORMS = (None, "batch", "layer", "weight")
 ACTIVATIONS = ("relu", "selu")
@@ -102,39 +101,6 @@ def build(arch: dict) -> nn.Module:
     raise ValueError(f"unknown kind {arch['kind']!r}: choose 'mlp' or 'convnet'")
 
 
-def initial_model(arch: dict, seed: int = 0) -> nn.Module:
-    """The untrained network that ``train_model(arch, ..., seed)`` starts from."""
-    seed_everything(seed)
-    return build(arch)
-
-
-def load_data(data: dict) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-    """Stratified, seeded CIFAR-10 subsets: data = {'n_train', 'n_test', 'seed', 'normalize'}."""
-    normalize = data.get("normalize", "standard")
-    train = load_subset("cifar10", "train", data["n_train"], seed=data.get("seed", 0), normalize=normalize)
-    test = load_subset("cifar10", "test", data["n_test"], seed=data.get("seed", 0), normalize=normalize)
-    return train, test
-
-
-def trained_state(arch: dict, data: dict, fit: dict, seed: int = 0) -> dict:
-    """Train ``build(arch)`` from `initial_model` and return its state dict and history (what the cache stores)."""
-    train, test = load_data(data)
-    model = initial_model(arch, seed)
-    history = fit_classifier(model, train, test, seed=seed, **fit)
-    return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history.as_dict()}
-
-
-def train_model(arch: dict, data: dict, fit: dict, seed: int = 0) -> tuple[nn.Module, dict]:
-    """Train ``build(arch)`` on CIFAR-10 (``data``) with ``fit_classifier(**fit)``; cached.
-
-    Returns the trained model (CPU, eval mode) and its history {'loss': [...], 'test_accuracy': [...]}.
-    """
-    stored = cached("patterns-model", trained_state, arch=arch, data=data, fit=fit, seed=seed)
-    model = build(arch)
-    model.load_state_dict(stored["state"])
-    return model.eval(), stored["history"]
-
-
 class Standardize(nn.Module):
     """(x - mean) / std per channel: lets a model trained on standardised images take [0, 1] images
     (attacks with bounds (0, 1))."""
@@ -153,7 +119,5 @@ class Standardize(nn.Module):
 
 def cifar_standardizer() -> Standardize:
     """The per-channel statistics of the CIFAR-10 training set that ``normalize='standard'`` uses."""
-    from ..data import load
-
-    train = load("cifar10", "train")[0]
-    return Standardize(train.mean(dim=(0, 2, 3)), train.std(dim=(0, 2, 3)))
+    mean, std = channel_statistics("cifar10")
+    return Standardize(mean, std)

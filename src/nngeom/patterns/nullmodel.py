@@ -11,11 +11,23 @@ Sec. 2.3.2 (Fig. 6-8): complete-linkage hierarchical clustering of the patterns;
 the number of clusters whose diameter (maximum internal distance) stays below a threshold t, for t = 1..n_bits,
 and its normalised integral (mean of clusters / N over the thresholds) is the "constellation score":
 the lower, the more images gather in tight groups early.
+
+Sec. 4.2 (Fig. 26, eq. 18-21): a first-layer unit ``A = max(0, Y)`` with ``Y ~ N(0, sigma^2)`` is a Bernoulli(1/2)
+gate times a folded (half-) normal ``|Y|``. From the positive activations' mean ``mu`` and standard deviation ``s``
+the model's ``sigma`` follows from eq. 20, ``mu = sigma sqrt(2 / pi)``, and from eq. 21 read as a variance,
+``s^2 = sigma^2 - mu^2`` (the reading that reproduces the document's numbers): `folded_normal_fit` pools all
+units, `per_unit_sigmas` gives one estimate per unit.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import torch
 from scipy.cluster.hierarchy import linkage
+
+__all__ = ["constellation_curve", "constellation_score", "folded_normal_fit", "null_means", "p_value",
+           "per_unit_sigmas"]
 
 
 def null_means(n_bits: int, n_pairs: int, n_draws: int = 1000, p: float = 0.5, seed: int = 0,
@@ -69,3 +81,39 @@ def constellation_curve(condensed_distances: np.ndarray, n_samples: int, thresho
 def constellation_score(curve: np.ndarray, n_samples: int) -> float:
     """Normalised integral of the curve: mean over thresholds of (clusters / N), in (0, 1]."""
     return float(np.mean(np.asarray(curve, dtype=float) / n_samples))
+
+
+def _activations(pre: torch.Tensor) -> torch.Tensor:
+    if not isinstance(pre, torch.Tensor):
+        raise TypeError(f"pre must be a torch tensor of pre-activations, got {type(pre).__name__}")
+    if pre.ndim != 2 or pre.shape[0] < 3:
+        raise ValueError(f"pre must be (samples >= 3, units), got shape {tuple(pre.shape)}")
+    return pre.double().clamp_min(0)
+
+
+def folded_normal_fit(pre: torch.Tensor) -> dict[str, float]:
+    """Pooled folded-normal fit of the ReLU activations ``A = max(0, pre)`` (sec. 4.2, eq. 18-21).
+
+    Returns ``P(A > 0)``, the mean and std of ``A``, ``mu_|Y|`` and ``sigma_|Y|`` (mean and sample std of the
+    positive activations), ``sigma from eq. 20 = mu sqrt(pi / 2)`` and ``sigma from eq. 21 = sqrt(s^2 + mu^2)``.
+    """
+    a = _activations(pre)
+    positive = a[a > 0]
+    if positive.numel() < 2:
+        raise ValueError("fewer than two positive activations: the folded normal cannot be fitted")
+    mu, sd = positive.mean().item(), positive.std().item()
+    return {"P(A > 0)": (a > 0).double().mean().item(), "mean of A": a.mean().item(), "std of A": a.std().item(),
+            "mu_|Y|": mu, "sigma_|Y|": sd, "sigma from eq. 20": mu * math.sqrt(math.pi / 2),
+            "sigma from eq. 21": math.sqrt(sd ** 2 + mu ** 2)}
+
+
+def per_unit_sigmas(pre: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """``sigma`` from eq. 20 and from eq. 21 for each unit (column of ``pre``) separately (sec. 4.2)."""
+    a = _activations(pre)
+    positive = a > 0
+    count = positive.sum(0).double()
+    if bool((count < 2).any()):
+        raise ValueError("a unit has fewer than two positive activations: its folded normal cannot be fitted")
+    mu = a.sum(0) / count
+    var = ((a - mu) ** 2 * positive).sum(0) / (count - 1)
+    return (mu * math.sqrt(math.pi / 2)).numpy(), torch.sqrt(var + mu ** 2).numpy()

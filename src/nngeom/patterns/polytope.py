@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+__all__ = ["explore"]
+
 
 @torch.no_grad()
 def explore(pattern_fn: Callable[[torch.Tensor], np.ndarray], x: torch.Tensor, n_images: int = 100,

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+__all__ = ["activation_modules", "ACTIVATION_TYPES", "Patterns", "record"]
+
 ACTIVATION_TYPES = (nn.ReLU, nn.SELU)
 
 

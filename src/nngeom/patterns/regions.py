@@ -20,6 +20,9 @@ import numpy as np
 import torch
 from scipy.optimize import linprog
 
+__all__ = ["count_patterns_sampled", "count_regions_exact", "low_rank_layer", "network_patterns_on_grid",
+           "region_exists", "regions_closed_form"]
+
 
 def regions_closed_form(n: int, r: int) -> int:
     """sum_{i <= r} C(n, i): regions of n affine hyperplanes in general position whose normals span R^r."""
@@ -84,11 +87,10 @@ def network_patterns_on_grid(model: torch.nn.Module, limit: float, resolution: i
     Returns (pattern ids per grid point, grid xx, grid yy): points with equal id share a linear region
     (up to the region's connectedness).
     """
+    from ..toys import grid_2d
     from .recording import Patterns, record
 
-    axis = torch.linspace(-limit, limit, resolution)
-    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+    points, xx, yy = grid_2d(limit, resolution)
     layers = record(model, points)
     whole = Patterns.concat(list(layers.values()))
     _, ids = np.unique(whole.packed, axis=0, return_inverse=True)

@@ -27,6 +27,8 @@ from .graph import NAMED_METRICS, Metric, fuzzy_simplicial_set, membership_stren
     smooth_knn_dist
 from .layout import edge_schedule, find_ab_params, initial_layout, optimize_layout
 
+__all__ = ["UMAP"]
+
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 

@@ -17,6 +17,9 @@ import numpy as np
 import scipy.sparse
 import torch
 
+__all__ = ["fuzzy_simplicial_set", "membership_strengths", "Metric", "NAMED_METRICS", "nearest_neighbours",
+           "pairwise", "smooth_knn_dist"]
+
 NAMED_METRICS = ("euclidean", "l2", "sqeuclidean", "manhattan", "l1", "minkowski", "cosine", "angle", "dot")
 Metric = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -68,7 +71,7 @@ def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, m
     squared = precomputed is None and not callable(metric) and metric in ("euclidean", "l2")
     stated_epsilon = epsilon
     if squared:
-        from ..distances import squared_l2
+        from ..metric.distances import squared_l2
         if epsilon is not None:
             epsilon = float(epsilon) ** 2
     for start in range(0, rows, chunk):

@@ -19,6 +19,9 @@ import scipy.sparse
 import scipy.sparse.linalg
 import torch
 
+__all__ = ["CPU_KERNEL", "edge_schedule", "find_ab_params", "initial_layout", "optimize_layout",
+           "SINGLE_THREAD_EDGES", "spectral_layout"]
+
 #: Below this many edges the CPU optimisation loop runs single-threaded (see ``optimize_layout``).
 SINGLE_THREAD_EDGES = 1_000_000
 

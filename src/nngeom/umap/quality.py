@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+__all__ = ["activation_spread", "label_agreement"]
+
 
 def label_agreement(embedding: torch.Tensor, labels: torch.Tensor, k: int = 10) -> float:
     """``mean_i |{j in kNN_k(i): y_j = y_i}| / k`` in the embedding (Euclidean, self excluded)."""

@@ -26,6 +26,8 @@ import torch
 
 from ..cpu_threads import parts_for, run_ranges
 
+__all__ = ["optimize_layout_cpu"]
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

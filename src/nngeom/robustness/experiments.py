@@ -1,19 +1,23 @@
 """The five models of *Exploring mechanisms of Neural Robustness* (sec. 2-3), trained once and shared.
 
+The document's training settings per profile, with the source of every `paper` value, and the cached
+training of the local layer and of each model (`models` defines them, `nngeom.train.fit_classifier` trains
+them).
+
 All models are the single-hidden-layer perceptron of eq. 1, reading CIFAR-10 images flattened and
 scaled to unit l^p norm (p = 3, as the local layer requires; the authors train every model on the
 same ``LpUnitCIFAR10`` data)::
 
     h = W x,   h_hat = ReLU(h)^n,   y = A h_hat + b
 
-* KH: W = S|S|^(p-2) learnt by the local rule (`nngeom.krotov`), pruned (App. A), frozen; only the
+* KH: W = S|S|^(p-2) learnt by the local rule (`nngeom.robustness.krotov`), pruned (App. A), frozen; only the
   decoder is trained;
 * BP: everything trained by backpropagation; L2: + ``l2_weight * ||W||_2^2`` (``l2_form = "squared"``,
   the standard weight penalty, used at ``paper``) or ``l2_weight * ||W||_2`` (``l2_form = "norm"``, our
   cpu deviation: the square with the same weight drives W to zero within a few epochs at the cpu
   scale, measured in the section 2 notebook); JReg: + ``jac_weight * ||d h_hat / d x||_F^2`` with
   ``jac_proj`` projections; SpecReg: + ``spec_weight *`` the spectral penalty towards n^-alpha on
-  h_hat (`nngeom.regularizers`, ``spec_method``: Nassar et al.'s published penalty or our simpler
+  h_hat (`nngeom.robustness.regularizers`, ``spec_method``: Nassar et al.'s published penalty or our simpler
   batch reconstruction).
 
 Cross-entropy, Adam, batches of ``batch_size``. ``trained_models(cfg)`` returns every model, training
@@ -26,17 +30,20 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from . import data, krotov, regularizers
-from .book.budget import loop
-from .book.cache import cached
-from .book.runtime import device as default_device
+from .. import data
+from ..book.cache import cached
+from ..book.runtime import device as default_device
+from ..train import fit_classifier
+from . import krotov
 from .fast_matmul import split_bf16_available
+from .models import MODEL_NAMES, build, epoch_basis, regularized_loss
 
-MODEL_NAMES = ("KH", "BP", "L2", "JReg", "SpecReg")
-VARIANTS = ("KH-raw",)  # KH on the unpruned local layer (App. A: pruning "leaves performance unaffected")
+__all__ = ["COMMON_KEYS", "LOCAL_KEYS", "MODEL_KEYS", "MODEL_NAMES", "PAPER_ACCURACY", "TRAINING", "TRAINING_BOUNDS",
+           "TRAINING_SOURCES", "accuracy_table", "cifar_lp", "local_layer", "median_summary", "model_key",
+           "ranking_mode", "sources_table", "test_data", "trained_models", "trained_variant", "training_config"]
+
 PAPER_ACCURACY = {"KH": 0.52, "BP": 0.545}
 
 # Training knobs shared by every notebook of the document (the cache key): identical in all notebooks.
@@ -61,8 +68,6 @@ TRAINING_BOUNDS = {"n_train": (100, 50000), "n_test": (100, 10000), "hidden": (8
                    "k": (2, None), "delta": (0, None), "init_sigma": (1e-6, None), "power_n": (1, None), "local_lr": (0, None),
                    "local_epochs": (1, None), "local_batch": (1, None), "epochs": (1, None),
                    "batch_size": (2, None), "lr": (0, None), "decoder_lr": (0, None)}
-L2_FORMS = ("squared", "norm")
-SPEC_METHODS = ("nassar", "batch")
 
 # Where every training knob's `paper` value comes from (printed with the settings of every notebook).
 TRAINING_SOURCES = {
@@ -123,113 +128,10 @@ def cifar_lp(split: str, n: int, p: float, seed: int = 0) -> tuple[torch.Tensor,
     return krotov.lp_normalize(x, p), y
 
 
-class PowerMLP(nn.Module):
-    """h = W x (no bias), h_hat = ReLU(h)^n, y = A h_hat + b: eq. 1 trained end to end."""
-
-    def __init__(self, in_features: int, hidden: int, n: float = 4.5, classes: int = 10):
-        super().__init__()
-        self.encoder = nn.Linear(in_features, hidden, bias=False)
-        self.n = float(n)
-        self.decoder = nn.Linear(hidden, classes)
-
-    def extra_repr(self) -> str:
-        return f"n={self.n:g}"
-
-    def encoder_weight(self) -> torch.Tensor:
-        return self.encoder.weight
-
-    def pre(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x.reshape(len(x), -1))
-
-    def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.pre(x)).pow(self.n)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.hidden(x))
-
-
-def regularized_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, cfg: dict,
-                     generator: torch.Generator | None = None, basis: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy plus the regulariser of model ``kind`` (one forward pass through the encoder).
-
-    ``basis``: the epoch's eigenvectors of the hidden covariance (SpecReg with ``spec_method = "nassar"``).
-    """
-    if kind == "JReg":
-        x = x.detach().requires_grad_(True)
-    h = model.hidden(x)
-    loss = F.cross_entropy(model.decoder(h), y)
-    if kind == "L2":
-        if cfg["l2_form"] not in L2_FORMS:
-            raise ValueError(f"l2_form must be one of {L2_FORMS}, got {cfg['l2_form']!r}")
-        root = cfg["l2_form"] == "norm"
-        loss = loss + cfg["l2_weight"] * regularizers.lp_weight_penalty(model.encoder_weight(), 2.0, root=root)
-    elif kind == "JReg":
-        loss = loss + cfg["jac_weight"] * regularizers.jacobian_penalty(x, h, cfg["jac_proj"], generator)
-    elif kind == "SpecReg":
-        if cfg["spec_method"] == "nassar":
-            if basis is None:
-                raise ValueError("spec_method 'nassar' needs the epoch's eigenbasis")
-            penalty = regularizers.nassar_spectral_penalty(h, basis, cfg["spec_alpha"], cfg["spec_tau"])
-        elif cfg["spec_method"] == "batch":
-            penalty = regularizers.spectral_penalty(h, cfg["spec_alpha"], cfg["spec_tau"])
-        else:
-            raise ValueError(f"spec_method must be one of {SPEC_METHODS}, got {cfg['spec_method']!r}")
-        loss = loss + cfg["spec_weight"] * penalty
-    elif kind not in ("KH", "KH-raw", "BP"):
-        raise ValueError(f"unknown model {kind!r}: choose one of {', '.join(MODEL_NAMES)}")
-    return loss
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
-    dev = next(model.parameters()).device
-    hits = sum((model(x[i:i + batch_size].to(dev)).argmax(1).cpu() == y[i:i + batch_size]).sum().item()
-               for i in range(0, len(x), batch_size))
-    return hits / len(x)
-
-
-def fit(model: nn.Module, kind: str, train, test, cfg: dict, lr: float, progress: bool = False) -> dict:
-    """Adam on the trainable parameters for ``cfg['epochs']`` epochs; per-epoch loss and test accuracy."""
-    dev = next(model.parameters()).device
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
-    generator = torch.Generator().manual_seed(int(cfg["train_seed"]))
-    x, y = train
-    history = {"loss": [], "test_accuracy": []}
-    epochs = range(cfg["epochs"])
-    if progress:  # imported only when asked: tqdm.auto warns in kernels without ipywidgets
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=kind, leave=False)
-    nassar = kind == "SpecReg" and cfg.get("spec_method") == "nassar"
-    for _ in loop(epochs, f"{kind} epochs", total=cfg["epochs"]):
-        basis = epoch_basis(model, x) if nassar else None
-        model.train()
-        order = torch.randperm(len(x), generator=generator)
-        total = 0.0
-        for i in loop(range(0, len(x), cfg["batch_size"]), f"{kind} batches"):
-            idx = order[i:i + cfg["batch_size"]]
-            loss = regularized_loss(model, x[idx].to(dev), y[idx].to(dev), kind, cfg, generator, basis)
-            opt.zero_grad(set_to_none=True)
-            loss.backward(inputs=params)  # no gradient for the inputs that JReg differentiates through
-            opt.step()
-            total += loss.item() * len(idx)
-        history["loss"].append(total / len(x))
-        history["test_accuracy"].append(accuracy(model, *test))
-    return history
-
-
-@torch.no_grad()
-def epoch_basis(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Eigenvectors (columns, descending eigenvalues) of the covariance of h_hat over all of ``x`` (Nassar et al.)."""
-    dev = next(model.parameters()).device
-    h = torch.cat([model.hidden(x[i:i + batch_size].to(dev)).double() for i in range(0, len(x), batch_size)])
-    return regularizers.eigenbasis(h).to(next(model.parameters()).dtype)
-
-
 def _train_local(cfg: dict) -> dict:
     x, _ = cifar_lp("train", cfg["n_train"], cfg["p"], seed=cfg["train_seed"])
     generator = torch.Generator().manual_seed(int(cfg["train_seed"]))
-    layer = krotov.LocalLayer(x.shape[1], cfg["hidden"], p=cfg["p"], k=cfg["k"], delta=cfg["delta"],
+    layer = krotov.KrotovHopfieldLayer(x.shape[1], cfg["hidden"], p=cfg["p"], k=cfg["k"], delta=cfg["delta"],
                               sigma=cfg["init_sigma"], generator=generator)
     initial = layer.synapses.clone()
     start = time.perf_counter()
@@ -271,22 +173,6 @@ def local_layer(cfg: dict) -> dict:
     return cached("nr-local-layer", _local_layer_entry, fast_matmul=ranking_mode(), **knobs)
 
 
-def layer_from(synapses: torch.Tensor, cfg: dict) -> krotov.LocalLayer:
-    layer = krotov.LocalLayer(synapses.shape[1], synapses.shape[0], p=cfg["p"], k=min(cfg["k"], len(synapses)),
-                              delta=cfg["delta"])
-    layer.synapses = synapses.clone()
-    return layer
-
-
-def build(kind: str, cfg: dict, local: dict | None = None) -> nn.Module:
-    """An untrained model of ``kind`` (KH gets the pruned trained local layer)."""
-    if kind in ("KH", "KH-raw"):
-        local = local or local_layer(cfg)
-        rows = local["synapses"][local["keep"]] if kind == "KH" else local["synapses"]
-        return krotov.HybridModel(layer_from(rows, cfg), n=cfg["power_n"])
-    return PowerMLP(3072, cfg["hidden"], n=cfg["power_n"])
-
-
 COMMON_KEYS = ("n_train", "n_test", "hidden", "p", "power_n", "epochs", "batch_size", "train_seed")
 LOCAL_KEYS = ("k", "delta", "init_sigma", "local_lr", "local_epochs", "local_batch", "prune_threshold")
 MODEL_KEYS = {"KH": LOCAL_KEYS + ("decoder_lr",), "KH-raw": LOCAL_KEYS + ("decoder_lr",), "BP": ("lr",),
@@ -309,9 +195,21 @@ def _train_one(kind: str, cfg: dict) -> dict:
     train = cifar_lp("train", cfg["n_train"], cfg["p"], seed=cfg["train_seed"])
     test = cifar_lp("test", cfg["n_test"], cfg["p"], seed=cfg["train_seed"])
     torch.manual_seed(cfg["train_seed"])
-    model = build(kind, cfg).to(dev)
+    model = build(kind, cfg, local_layer(cfg) if kind in ("KH", "KH-raw") else None).to(dev)
+    basis: dict[str, torch.Tensor] = {}
+    nassar = kind == "SpecReg" and cfg.get("spec_method") == "nassar"
+
+    def refresh_basis() -> None:  # Nassar et al.: the eigenbasis of h_hat over the training set, every epoch
+        basis["current"] = epoch_basis(model, train[0])
+
+    def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return regularized_loss(model, x, y, kind, cfg, generator, basis.get("current"))
+
     start = time.perf_counter()
-    history = fit(model, kind, train, test, cfg, cfg["decoder_lr"] if kind in ("KH", "KH-raw") else cfg["lr"])
+    history = fit_classifier(model, train, test, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                             lr=cfg["decoder_lr"] if kind in ("KH", "KH-raw") else cfg["lr"], seed=cfg["train_seed"],
+                             loss=loss, epoch_start=refresh_basis if nassar else None, device=dev,
+                             eval_batch_size=2000, name=kind).as_dict()
     return {"state": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history,
             "test_accuracy": history["test_accuracy"][-1], "seconds": time.perf_counter() - start}
 
@@ -322,7 +220,7 @@ def trained_models(cfg: dict) -> tuple[dict[str, nn.Module], dict]:
     models, records = {}, {}
     for kind in MODEL_NAMES:
         records[kind] = cached(f"nr-model-{kind}", _model_entry, **model_key(kind, cfg))
-        model = build(kind, cfg, local)
+        model = build(kind, cfg, local if kind in ("KH", "KH-raw") else None)
         model.load_state_dict(records[kind]["state"])
         models[kind] = model.to(default_device()).eval()
     return models, records

@@ -19,6 +19,8 @@ import functools
 
 import torch
 
+__all__ = ["calibration", "fast_float32_matmul", "split_bf16_available", "TOLERANCE"]
+
 TOLERANCE = 8.0  # accepted rms error, in units of the IEEE float32 rms error (plain bf16 is ~5000x)
 
 

@@ -25,6 +25,9 @@ from torch.nn import functional as F
 
 from .distances import safe_sqrt
 
+__all__ = ["BasicBlock", "cifar_augment", "conv", "conv3x3", "CONVOLUTIONS", "IStereoConv2d", "L2Conv2d",
+           "ResNet", "resnet20"]
+
 
 class _PatchConv(nn.Module):
     """Shared parts of the distance convolutions: a ``(out, in, k, k)`` kernel and patch norms."""

@@ -23,7 +23,9 @@ from typing import Callable
 
 import torch
 
-from .book.budget import loop
+from ..book.budget import loop
+from ..toys import grid_2d
+from .distances import inverse_stereographic, stereographic  # the one stereographic pair, re-exported here
 
 __all__ = [
     "NotUniqueError", "NoSolutionError", "invert_linear", "inverse_stereographic", "stereographic",
@@ -87,26 +89,6 @@ def invert_linear(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     if bias is not None:
         y = y - bias
     return y @ inverse.T
-
-
-# --- stereographic ----------------------------------------------------------------------------------------
-
-def inverse_stereographic(x: torch.Tensor) -> torch.Tensor:
-    """``x in R^n -> (2x / (|x|^2 + 1), (|x|^2 - 1) / (|x|^2 + 1))`` on the unit sphere of R^(n+1); sec. 2.2."""
-    x = _tensor("x", x, 2)
-    sq = (x * x).sum(1, keepdim=True)
-    return torch.cat([2 * x / (sq + 1), (sq - 1) / (sq + 1)], dim=1)
-
-
-def stereographic(s: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`inverse_stereographic`: ``s -> s[:n] / (1 - s[n])``; the north pole has no preimage."""
-    s = _tensor("s", s, 2)
-    if s.shape[1] < 2:
-        raise ValueError("s must lie on a sphere of dimension >= 1 (at least 2 coordinates)")
-    denominator = 1 - s[:, -1:]
-    if bool((denominator.abs() < 1e-12).any()):
-        raise NoSolutionError("the north pole (last coordinate 1) is the image of infinity: no finite input")
-    return s[:, :-1] / denominator
 
 
 # --- angles -------------------------------------------------------------------------------------------------
@@ -304,9 +286,7 @@ def contour_solutions(d: torch.Tensor, centres: torch.Tensor, radius: Callable[[
     means the distances do not determine the input (many-to-one); none means they do not intersect.
     """
     d = _tensor("d", d, 1)
-    axis = torch.linspace(-limit, limit, resolution, dtype=centres.dtype)
-    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+    grid, _, _ = grid_2d(limit, resolution, dtype=centres.dtype)
     loss = ((contour_distance(grid, centres, radius) - d) ** 2).sum(1).reshape(resolution, resolution)
     padded = torch.nn.functional.pad(loss[None, None], (1, 1, 1, 1), value=math.inf)
     neighbourhood = -torch.nn.functional.max_pool2d(-padded, 3, stride=1)[0, 0]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from . import data
-from .book.cache import cached
+from .. import data
+from ..book.cache import cached
 from .dictionary import DictionaryMLP, train_dictionary_classifier
 
 __all__ = ["trained_dictionary"]

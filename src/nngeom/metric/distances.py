@@ -12,7 +12,7 @@ between an input ``x`` and a learnable centre ``w_j`` instead of ``w_j . x + b_j
 Speed and memory. l^2 goes through ``|x|^2 + |w|^2 - 2 x.w`` (one matrix product),
 clamped at zero, with a square root whose gradient is 0 at zero distance. General p
 never holds the (batch x centres x features) tensor: on a CPU, fused numba kernels
-(:mod:`nngeom.lp_kernels`) compute the sums and both gradients pair by pair; elsewhere
+(:mod:`nngeom.metric.lp_kernels`) compute the sums and both gradients pair by pair; elsewhere
 (CUDA, or without numba) a custom autograd function works on chunks of centres in forward
 and recomputes them in backward, so memory grows as batch x centres plus one bounded chunk.
 """
@@ -24,14 +24,18 @@ import os
 import torch
 from torch import nn
 
-from .book.budget import count_flops
+from ..book.budget import count_flops
+
+__all__ = ["angle_distance", "CentreLayer", "CHUNK_ELEMENTS", "cosine_similarity", "CosineSimilarity",
+           "count_lp_flops", "CPU_KERNEL", "inverse_stereographic", "InverseStereo", "LP_FLOPS_BACKWARD",
+           "LP_FLOPS_FORWARD", "LpDistance", "pairwise_distance", "safe_sqrt", "squared_l2", "stereographic"]
 
 #: Upper bound on the elements of one (batch x centres-chunk x features) block: 2 MiB of float32, so that the
 #: ten or so elementwise passes over a block stay in a core's L2 cache (with 8 MiB blocks, l^20 forward +
 #: backward at batch 256, 784 -> 500 took 3x longer on the project's 2-core machine).
 CHUNK_ELEMENTS = 1 << 19
 
-#: Use the fused numba kernels of :mod:`nngeom.lp_kernels` for CPU tensors (False: the chunked torch path).
+#: Use the fused numba kernels of :mod:`nngeom.metric.lp_kernels` for CPU tensors (False: the chunked torch path).
 CPU_KERNEL = not os.environ.get("NNGEOM_DEVICE_CHECK")  # the device check follows the GPU code path
 
 
@@ -250,21 +254,35 @@ def angle_distance(x: torch.Tensor, weights: torch.Tensor, eps: float = 1e-6) ->
 
 
 def inverse_stereographic(x: torch.Tensor) -> torch.Tensor:
-    """R^n -> unit sphere of R^(n+1): ``(2x / (|x|^2 + 1), (|x|^2 - 1) / (|x|^2 + 1))`` (sec. 2.4, 2.7)."""
+    """R^n -> unit sphere of R^(n+1): ``(2x / (|x|^2 + 1), (|x|^2 - 1) / (|x|^2 + 1))`` (sec. 2.4, 2.7).
+
+    Works on the last dimension of ``x`` (..., n); the point at infinity would map to the north pole (0, ..., 0, 1).
+    """
     if not isinstance(x, torch.Tensor):
-        raise TypeError("x must be a torch tensor")
+        raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
+    if x.ndim == 0:
+        raise ValueError("x must have a last dimension of coordinates (shape (..., n)), got a scalar")
     r2 = x.pow(2).sum(-1, keepdim=True)
     return torch.cat([2 * x, r2 - 1], dim=-1) / (r2 + 1)
 
 
-def stereographic(s: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Inverse of :func:`inverse_stereographic`: sphere point ``(u, z)`` -> ``u / (1 - z)``."""
+def stereographic(s: torch.Tensor, pole_tol: float = 1e-12) -> torch.Tensor:
+    """Inverse of :func:`inverse_stereographic`: sphere point ``(u, z)`` -> ``u / (1 - z)`` (sec. 2.7).
+
+    The north pole (``z = 1``, within ``pole_tol``) is the image of infinity and has no finite preimage: a
+    ``ValueError``.
+    """
     if not isinstance(s, torch.Tensor):
-        raise TypeError("s must be a torch tensor")
-    return s[..., :-1] / (1 - s[..., -1:]).clamp_min(eps)
+        raise TypeError(f"s must be a torch tensor, got {type(s).__name__}")
+    if s.ndim == 0 or s.shape[-1] < 2:
+        raise ValueError("s must lie on a sphere of dimension >= 1 (at least 2 coordinates in its last dimension)")
+    denominator = 1 - s[..., -1:]
+    if bool((denominator.abs() < pole_tol).any()):
+        raise ValueError("the north pole (last coordinate 1) is the image of infinity: it has no finite preimage")
+    return s[..., :-1] / denominator
 
 
-class _CentreLayer(nn.Module):
+class CentreLayer(nn.Module):
     """Common part of the distance layers: ``out_features`` learnable centres in R^``in_features``."""
 
     def __init__(self, in_features: int, out_features: int):
@@ -290,7 +308,7 @@ class _CentreLayer(nn.Module):
         nn.init.uniform_(self.centres, -bound, bound)
 
     @torch.no_grad()
-    def init_from_data(self, x: torch.Tensor, generator: torch.Generator | None = None) -> "_CentreLayer":
+    def init_from_data(self, x: torch.Tensor, generator: torch.Generator | None = None) -> "CentreLayer":
         """Set the centres to ``out_features`` distinct samples of ``x`` drawn without replacement."""
         if not isinstance(x, torch.Tensor):
             raise TypeError("x must be a torch tensor")
@@ -317,7 +335,7 @@ class _CentreLayer(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
-class LpDistance(_CentreLayer):
+class LpDistance(CentreLayer):
     """``y_j = d_p(x, w_j) = (sum_i |x_i - w_ji|^p)^(1/p)`` (Metric as Transform, sec. 2.4, Table 1)."""
 
     def __init__(self, in_features: int, out_features: int, p: float = 2.0):
@@ -332,7 +350,7 @@ class LpDistance(_CentreLayer):
         return f"{super().extra_repr()}, p={self.p:g}"
 
 
-class CosineSimilarity(_CentreLayer):
+class CosineSimilarity(CentreLayer):
     """``y_j = x.w_j / (|x| |w_j|)``; with ``angle=True`` the angle ``arccos`` of it, a metric on directions."""
 
     def __init__(self, in_features: int, out_features: int, angle: bool = False):
@@ -347,7 +365,7 @@ class CosineSimilarity(_CentreLayer):
         return f"{super().extra_repr()}, angle={self.angle}"
 
 
-class InverseStereo(_CentreLayer):
+class InverseStereo(CentreLayer):
     """i-stereo: ``y_j = s(x) . w_j / |w_j|`` with ``s`` the inverse stereographic projection (sec. 2.4).
 
     The centres live on (or are normalised onto) the sphere of R^(in_features + 1); the output is

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import torch
 
-
-def grid_2d(limit: float, resolution: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Points of a ``resolution`` x ``resolution`` grid on [-limit, limit]^2, and its axes."""
-    axis = torch.linspace(-limit, limit, resolution)
-    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    return torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), xx, yy
+__all__ = ["agreement", "distance_regions", "linear_regions", "occupied_regions", "own_cell_fraction"]
 
 
 def linear_regions(x: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

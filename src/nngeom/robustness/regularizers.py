@@ -1,7 +1,7 @@
 """Regularisers of the hidden representation (Neural robustness, sec. 2 "Supervised learning", Appendix D).
 
 * `lp_weight_penalty`: the l^p norm ``(sum_ij |W_ij|^p)^(1/p)`` of the given weights, or its p-th power with
-  ``root=False`` (p = 2: the L2 model; see `nngeom.robust_models` for the form it uses);
+  ``root=False`` (p = 2: the L2 model; see `nngeom.robustness.experiments` for the form it uses);
 * `jacobian_penalty`: Hoffman, Roberts & Yaida (2019) estimate of the squared Frobenius norm of the
   Jacobian J = d h_hat / d x of the hidden activations, averaged over the batch::
 
@@ -31,6 +31,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
+
+__all__ = ["batch_spectrum", "eigenbasis", "jacobian_penalty", "lp_weight_penalty", "nassar_spectral_penalty",
+           "spectral_penalty"]
 
 
 def lp_weight_penalty(weights: torch.Tensor | Iterable[torch.Tensor], p: float = 2.0,

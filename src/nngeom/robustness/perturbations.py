@@ -25,20 +25,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..gradients import input_gradient
+
+__all__ = ["evaluate", "KINDS", "Perturbation", "RobustnessResult"]
+
 KINDS = ("random", "fgsm", "pgd_linf", "pgd_l2")
 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(len(t), -1)
-
-
-def _grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Gradient of the summed cross-entropy with respect to the input."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
-        loss = F.cross_entropy(model(x), y, reduction="sum")
-        (g,) = torch.autograd.grad(loss, x)
-    return g
 
 
 class Perturbation:
@@ -59,7 +54,7 @@ class Perturbation:
             u = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             self.direction = u / _flat(u).norm(dim=1).view(-1, *[1] * (x.dim() - 1))
         elif kind == "fgsm":
-            self.direction = _grad(model, x, y).sign()
+            self.direction = input_gradient(model, x, y).sign()
 
     def __call__(self, eps: float | torch.Tensor) -> torch.Tensor:
         eps = torch.as_tensor(eps, dtype=self.x.dtype, device=self.x.device)
@@ -73,7 +68,7 @@ class Perturbation:
         delta = torch.zeros_like(self.x)
         step = self.rel_step * e / self.steps if self.abs_step is None else torch.full_like(e, self.abs_step)
         for _ in range(self.steps):
-            g = _grad(self.model, self.x + delta, self.y)
+            g = input_gradient(self.model, self.x + delta, self.y)
             if self.kind == "pgd_linf":
                 delta = torch.maximum(torch.minimum(delta + step * g.sign(), e), -e)
             else:

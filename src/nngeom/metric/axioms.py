@@ -25,6 +25,10 @@ from typing import Callable
 
 import torch
 
+__all__ = ["angle", "AxiomReport", "AXIOMS", "check_axioms", "classify", "convex_contour", "cosine_distance",
+           "Distance", "gauge", "gaussian_sampler", "general_convex", "general_invex", "invex_contour",
+           "lp_distance", "piecewise_l1", "sphere_sampler", "stereographic_angle"]
+
 Distance = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 AXIOMS = ("identity", "positivity", "symmetry", "triangle")
@@ -135,7 +139,7 @@ def stereographic_angle(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     R^D keeps all four axioms: "the angle can be modified like in Section 2.7 to behave as metric in euclidean
     space".
     """
-    from .inversion import inverse_stereographic
+    from .distances import inverse_stereographic
 
     return angle(inverse_stereographic(x), inverse_stereographic(y))
 

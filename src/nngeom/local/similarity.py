@@ -22,6 +22,9 @@ import math
 import torch
 from torch import nn
 
+__all__ = ["epsilon_softmax", "epsilon_wins", "EpsilonSoftmax", "firing_map", "SIMILARITIES", "similarity",
+           "softmax_similarity", "unnormalised_scores", "unnormalised_similarity"]
+
 SIMILARITIES = ("unnormalised", "softmax", "epsilon_softmax")
 
 
@@ -53,10 +56,10 @@ def unnormalised_similarity(d: torch.Tensor, tau: float = 0.5, bias: torch.Tenso
     """
     _check(d, tau)
     d = _with_bias(d, bias)
-    return torch.cat([_unnormalised(d, tau), _zero_column(d)], dim=1)
+    return torch.cat([unnormalised_scores(d, tau), _zero_column(d)], dim=1)
 
 
-def _unnormalised(d: torch.Tensor, tau: float) -> torch.Tensor:
+def unnormalised_scores(d: torch.Tensor, tau: float) -> torch.Tensor:
     """(B, N) un-normalised similarities without the epsilon column (in-place on a fresh tensor)."""
     sigma = d.std(dim=1, keepdim=True, unbiased=False) if d.shape[1] > 1 else torch.ones_like(d[:, :1])
     scale = sigma.clamp_min_(torch.finfo(d.dtype).tiny).mul_(-tau)

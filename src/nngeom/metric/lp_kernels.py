@@ -11,7 +11,7 @@ Backward, given ``G_bj`` (the incoming gradient, already multiplied by ``d^(1-p)
     e_bji = sign(t_i) (c_bj |t_i|)^(p-1),   dL/dx_bi = sum_j G_bj e_bji,   dL/dw_ji = -sum_b G_bj e_bji,
 
 with ``|t_i|`` floored at the smallest normal number for p < 1 (so that ``sign(0) = 0`` gives the subgradient 0).
-These are the formulas of :class:`nngeom.distances._LpDistance`; here one pass over the pairs computes the sum
+These are the formulas of :class:`nngeom.metric.distances._LpDistance`; here one pass over the pairs computes the sum
 (forward) or both gradients (backward) without ever holding the (batch x centres x features) tensor, the
 differences stay in registers. Each power is specialised once per call by ``kind``: 1, sqrt, 1/sqrt, an integer
 power by repeated squaring (as the torch path), or ``pow``. Both split the centres over ``torch.get_num_threads()``
@@ -28,8 +28,10 @@ import numba
 import numpy as np
 import torch
 
-from .cpu_threads import parts_for, run_ranges
+from ..cpu_threads import parts_for, run_ranges
 from .distances import count_lp_flops
+
+__all__ = ["lp_backward", "lp_forward", "LpDistanceCPU", "power_kind"]
 
 ONE, SQRT, RSQRT, INT, REAL = 0, 1, 2, 3, 4
 
@@ -162,7 +164,7 @@ def lp_backward(x, w, g, c, e, kind, k, floor, gx, gw, j0, j1):
 
 class LpDistanceCPU(torch.autograd.Function):
     """``d_bj = (sum_i |x_bi - w_ji|^p)^(1/p)`` for contiguous CPU float tensors, with the backward above
-    (the same formulas, subgradients and scaling as :class:`nngeom.distances._LpDistance`)."""
+    (the same formulas, subgradients and scaling as :class:`nngeom.metric.distances._LpDistance`)."""
 
     @staticmethod
     def forward(ctx, x, centres, p):

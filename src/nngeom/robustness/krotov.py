@@ -14,7 +14,7 @@ increment is divided by its largest absolute entry before the step, so ``lambda`
 change of any synapse; ``lambda`` is annealed linearly to zero over the epochs. Because g has two
 non-zero entries per input, the update touches only the rows of the units that won or came k-th and
 is assembled by scatter-adds instead of a dense (hidden x batch) @ (batch x input) product; the one
-dense product left, the ranking h = W x, runs on the CPU in `nngeom.fast_matmul`'s split-bf16 mode
+dense product left, the ranking h = W x, runs on the CPU in `nngeom.robustness.fast_matmul`'s split-bf16 mode
 where that mode is verified to keep float32 accuracy.
 
 Appendix A prunes non-converged units: a unit whose synapse row has a variance above a threshold
@@ -26,8 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .book.budget import loop
+from ..book.budget import loop
 from .fast_matmul import fast_float32_matmul
+
+__all__ = ["HybridModel", "KrotovHopfieldLayer", "lp_normalize", "otsu_threshold", "prune",
+           "published_minibatches", "synapse_variance", "train_local"]
 
 
 def lp_normalize(x: torch.Tensor, p: float = 3.0, eps: float = 1e-12) -> torch.Tensor:
@@ -38,7 +41,7 @@ def lp_normalize(x: torch.Tensor, p: float = 3.0, eps: float = 1e-12) -> torch.T
     return flat / flat.abs().pow(p).sum(1, keepdim=True).pow(1.0 / p).clamp_min(eps)
 
 
-class LocalLayer(nn.Module):
+class KrotovHopfieldLayer(nn.Module):
     """Krotov-Hopfield layer ``h = x @ (S |S|^(p-2))^T`` with the local learning rule of eq. 4-5.
 
     Synapses are initialised i.i.d. normal with std ``sigma`` (default 1, as in Krotov and Hopfield's
@@ -87,7 +90,7 @@ class LocalLayer(nn.Module):
 
         Only the units that are some input's winner or k-th strongest have g != 0, so the increment is
         returned as ``(units, rows)`` with ``rows[r]`` the increment of unit ``units[r]``. With
-        ``fast_matmul`` the ranking product h = W x runs in `nngeom.fast_matmul`'s split-bf16 mode
+        ``fast_matmul`` the ranking product h = W x runs in `nngeom.robustness.fast_matmul`'s split-bf16 mode
         where that is verified accurate (it affects float32 CPU products only).
         """
         x = x.reshape(len(x), -1)
@@ -128,7 +131,7 @@ def published_minibatches(S: np.ndarray, images: np.ndarray, lr: float, batch: i
     ``tot = (sign(S) |S|^(p-1)) @ inputs``, ``g`` = 1 for each input's strongest unit and ``-delta`` for its k-th
     (eq. 5), ``ds = g @ inputs.T - (sum_b g tot)[:, None] * S`` (eq. 4) and ``S += lr * ds / max|ds|``. It works
     in the dtype of ``S`` (updated in place) and returns ``(S, max|ds| of the last minibatch)``. Used by the tests
-    and by ``benchmarks/bench_krotov.py`` as the peer of `LocalLayer.learning_step`.
+    and by ``benchmarks/bench_krotov.py`` as the peer of `KrotovHopfieldLayer.learning_step`.
     """
     hid, n_in = S.shape
     scale = precision
@@ -145,7 +148,7 @@ def published_minibatches(S: np.ndarray, images: np.ndarray, lr: float, batch: i
     return S, scale
 
 
-def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.02, batch_size: int = 1000,
+def train_local(layer: KrotovHopfieldLayer, x: torch.Tensor, epochs: int, lr: float = 0.02, batch_size: int = 1000,
                 seed: int = 0, progress: bool = False, device: torch.device | None = None,
                 fast_matmul: bool = True) -> dict:
     """Unsupervised training with a linearly annealed learning rate ``lr * (1 - epoch / epochs)``.
@@ -153,7 +156,7 @@ def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.0
     ``x`` must already be scaled to unit l^p norm (`lp_normalize`). Returns a monitor dict with
     per-epoch ``update_norm`` (mean of max|dS| over batches) and ``weight_change`` (relative
     Frobenius change of S over the epoch), both tending to zero as the synapses converge.
-    ``fast_matmul=False`` ranks the units with an IEEE float32 product (see `LocalLayer.increment_rows`).
+    ``fast_matmul=False`` ranks the units with an IEEE float32 product (see `KrotovHopfieldLayer.increment_rows`).
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0 (got {epochs}, {batch_size}, {lr})")
@@ -179,7 +182,7 @@ def train_local(layer: LocalLayer, x: torch.Tensor, epochs: int, lr: float = 0.0
     return monitor
 
 
-def synapse_variance(layer: LocalLayer) -> torch.Tensor:
+def synapse_variance(layer: KrotovHopfieldLayer) -> torch.Tensor:
     """Variance of every unit's synapse row S_i. (Appendix A, Fig. A1 b)."""
     return layer.synapses.var(dim=1)
 
@@ -200,12 +203,12 @@ def otsu_threshold(values: torch.Tensor | np.ndarray, bins: int = 128) -> float:
     return float(edges[1:][np.argmax(between[:-1])])
 
 
-def prune(layer: LocalLayer, threshold: float) -> tuple[LocalLayer, torch.Tensor]:
+def prune(layer: KrotovHopfieldLayer, threshold: float) -> tuple[KrotovHopfieldLayer, torch.Tensor]:
     """A copy of ``layer`` without the units whose synapse variance exceeds ``threshold``; and the kept mask."""
     keep = synapse_variance(layer) <= threshold
     if int(keep.sum()) < layer.k:
         raise ValueError(f"threshold {threshold:g} keeps {int(keep.sum())} units, fewer than k = {layer.k}")
-    pruned = LocalLayer(layer.in_features, int(keep.sum()), p=layer.p, k=layer.k, delta=layer.delta)
+    pruned = KrotovHopfieldLayer(layer.in_features, int(keep.sum()), p=layer.p, k=layer.k, delta=layer.delta)
     pruned.synapses = layer.synapses[keep].clone()
     return pruned, keep
 
@@ -213,7 +216,7 @@ def prune(layer: LocalLayer, threshold: float) -> tuple[LocalLayer, torch.Tensor
 class HybridModel(nn.Module):
     """Frozen local layer -> ReLU(h)^n -> linear decoder ``y = A h_hat + b`` (eq. 1; the KH model)."""
 
-    def __init__(self, layer: LocalLayer, n: float = 4.5, classes: int = 10):
+    def __init__(self, layer: KrotovHopfieldLayer, n: float = 4.5, classes: int = 10):
         super().__init__()
         if n < 1:
             raise ValueError(f"the ReLU power n must be >= 1, got {n}")

@@ -2,7 +2,7 @@
 neurons*, sec. 3).
 
 Every layer here computes distances ``d_i = d_p(x, k_i)`` to N centres (keys), turns them into activations
-``a = normalise(d)`` of shape (B, N + 1) with ``nngeom.local`` (last column: the epsilon neuron) and outputs
+``a = normalise(d)`` of shape (B, N + 1) with ``nngeom.local.similarity`` (last column: the epsilon neuron) and outputs
 
     y = passthrough(x) + sum_i a_i v_i + a_eps * u_eps(x)
 
@@ -26,11 +26,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .distances import pairwise_distance, squared_l2
-from .local import EpsilonSoftmax
+from ..metric.distances import pairwise_distance, squared_l2
+from .similarity import EpsilonSoftmax, similarity as normalise, unnormalised_scores
+
+__all__ = ["data_initialised_accuracy", "DictionaryLayer", "DictionaryMLP", "EpsilonHighwayMLP",
+           "LocalClassifier", "LocalResidualMLP", "train_dictionary_classifier"]
 
 
-class LocalLayer(nn.Module):
+class DictionaryLayer(nn.Module):
     """Base of the local layers: keys (N, D), values (N, out), an ``EpsilonSoftmax`` normaliser."""
 
     passthrough_input = False   # y gets + x (residual)
@@ -118,7 +121,7 @@ class LocalLayer(nn.Module):
         return f"in={self.in_features}, centres={self.n_centres}, out={self.out_features}, p={self.p:g}"
 
 
-class DictionaryMLP(LocalLayer):
+class DictionaryMLP(DictionaryLayer):
     """``y = normalise(-d_p(x, K)) . V`` (Metric as Transform, sec. 3.1; write-up eq. 3). Output = logits.
 
     ``similarity`` in {'unnormalised', 'softmax', 'epsilon_softmax'}; ``epsilon`` a number or 'ema'.
@@ -144,7 +147,7 @@ class DictionaryMLP(LocalLayer):
         return a.argmax(dim=1) == a.shape[1] - 1
 
 
-class LocalResidualMLP(LocalLayer):
+class LocalResidualMLP(DictionaryLayer):
     """``y = x + epsilon-softmax(-d(x, K) / tau) . V`` (sec. 3.1.4, write-up eq. 2); V = shift of each centre."""
 
     passthrough_input = True
@@ -153,7 +156,7 @@ class LocalResidualMLP(LocalLayer):
         super().__init__(features, n_centres, features, **kwargs)
 
 
-class EpsilonHighwayMLP(LocalLayer):
+class EpsilonHighwayMLP(DictionaryLayer):
     """``y = a_eps x + sum_i a_i v_i`` (sec. 3.3): the input passes where no centre claims it."""
 
     epsilon_passes_input = True
@@ -162,7 +165,7 @@ class EpsilonHighwayMLP(LocalLayer):
         super().__init__(features, n_centres, features, **kwargs)
 
 
-class LocalClassifier(LocalLayer):
+class LocalClassifier(DictionaryLayer):
     """Local classification neurons with fixed one-hot values and an epsilon neuron that rejects.
 
     ``centres_per_class`` keys per class; the class score is the summed activation of its keys. ``forward``
@@ -220,7 +223,6 @@ def data_initialised_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_te
         raise ValueError(f"more centres ({widths[-1]}) than training samples ({len(x_train)})")
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
-    from .local import _unnormalised, similarity as normalise
     dev = device or x_train.device
     g = torch.Generator().manual_seed(int(seed))
     pick = torch.randperm(len(x_train), generator=g)[:widths[-1]]
@@ -236,7 +238,7 @@ def data_initialised_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_te
         for h in widths:
             dh = d if h == d.shape[1] else d[:, :h]
             if similarity == "unnormalised":  # fast path: no epsilon column to append and drop
-                a = _unnormalised(dh, tau)
+                a = unnormalised_scores(dh, tau)
             else:
                 a = normalise(dh, similarity, tau, epsilon=float("inf"))[:, :-1]
             correct[h] += int(((a @ values[:h]).argmax(1) == yb).sum())
@@ -253,7 +255,7 @@ def train_dictionary_classifier(x: torch.Tensor, y: torch.Tensor, test: tuple[to
     in the inputs' range, values N(0, 0.1^2)); the keys learn at ``lr * centre_lr_scale`` (the document's
     x1 / x0.01), the values at ``lr``. Returns ``(model, history)`` (``nngeom.train.History``).
     """
-    from .train import fit_classifier
+    from ..train import fit_classifier
     if init not in ("data", "random"):
         raise ValueError(f"init must be 'data' or 'random', got {init!r}")
     if n_centres > len(x):

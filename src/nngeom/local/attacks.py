@@ -14,7 +14,10 @@ import foolbox as fb
 import torch
 from torch import nn
 
-from .book.budget import loop
+from ..book.budget import loop
+from ..gradients import input_gradient
+
+__all__ = ["ATTACKS", "foolbox_attack", "normalised_gradient_attack"]
 
 ATTACKS = {
     "FGSM": fb.attacks.FGSM,
@@ -76,18 +79,6 @@ def _complete(attacked: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     if len(attacked) == len(clean):
         return attacked
     return torch.cat([attacked, clean[len(attacked):].to(attacked.dtype)])
-
-
-def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Gradient of the summed cross-entropy loss with respect to the inputs (the adversarial gradient)."""
-    was = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    xg = x.detach().to(dev).requires_grad_(True)
-    loss = nn.functional.cross_entropy(model(xg), y.to(dev), reduction="sum")
-    (grad,) = torch.autograd.grad(loss, xg)
-    model.train(was)
-    return grad.detach().cpu()
 
 
 def normalised_gradient_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float,

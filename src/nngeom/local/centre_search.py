@@ -9,7 +9,7 @@ A local layer with N centres is improved without (or with little) backpropagatio
    whose removal raises the loss least, back to N centres.
 
 Removing centre i of a softmax-normalised layer renormalises the others, so the outputs without each centre
-have the closed form of ``LocalLayer.outputs_without_each``: one forward pass scores all centres.
+have the closed form of ``DictionaryLayer.outputs_without_each``: one forward pass scores all centres.
 """
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ import torch
 from torch import nn
 from tqdm.std import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
-from .book.budget import loop
-from .dictionary import LocalLayer
+from ..book.budget import loop
+from .dictionary import DictionaryLayer
+
+__all__ = ["noisy_centre_search", "one_hot_values", "removal_losses", "SearchHistory"]
 
 
 @dataclass
@@ -41,7 +43,7 @@ def one_hot_values(n_classes: int) -> Callable[[torch.Tensor, torch.Tensor], tor
 
 
 @torch.no_grad()
-def removal_losses(layer: LocalLayer, head: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def removal_losses(layer: DictionaryLayer, head: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """(N,) mean cross-entropy of ``head(layer(x))`` with each centre removed in turn."""
     without = layer.outputs_without_each(x)                       # (B, N, out)
     b, n, out = without.shape
@@ -56,7 +58,7 @@ def _loss_acc(layer, head, x, y) -> tuple[float, float]:
     return nn.functional.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
 
 
-def noisy_centre_search(layer: LocalLayer, x: torch.Tensor, y: torch.Tensor, *, n_search: int, rounds: int,
+def noisy_centre_search(layer: DictionaryLayer, x: torch.Tensor, y: torch.Tensor, *, n_search: int, rounds: int,
                         head: nn.Module | None = None,
                         new_values: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                         n_classes: int | None = None, fine_tune_steps: int = 0, lr: float = 1e-3,
@@ -67,8 +69,8 @@ def noisy_centre_search(layer: LocalLayer, x: torch.Tensor, y: torch.Tensor, *, 
 
     ``x`` is flattened; ``score_samples`` random training samples score the centres each round.
     """
-    if not isinstance(layer, LocalLayer):
-        raise TypeError("layer must be a nngeom.dictionary.LocalLayer")
+    if not isinstance(layer, DictionaryLayer):
+        raise TypeError("layer must be a nngeom.local.dictionary.DictionaryLayer")
     if n_search < 1 or rounds < 0:
         raise ValueError(f"need n_search >= 1 and rounds >= 0, got {n_search}, {rounds}")
     if n_search > len(x):

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+__all__ = ["covariance_spectrum", "fit_power_law", "noise_control", "normalized", "numerical_rank", "PowerLawFit",
+           "white_noise"]
+
 
 def covariance_spectrum(h: torch.Tensor | np.ndarray) -> np.ndarray:
     """Descending eigenvalues of the covariance of the rows of ``h`` (float64, length min(N - 1, D))."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+__all__ = ["best", "evaluate", "Evaluation", "METRICS", "metrics_at", "naive_sweep", "rejection_metrics", "sweep"]
+
 METRICS = ("x_rejected", "rejected", "failed", "measure")
 
 
@@ -50,7 +52,7 @@ class Evaluation:
 
 @torch.no_grad()
 def evaluate(model, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> Evaluation:
-    """One pass of a ``LocalLayer`` model over clean and adversarial inputs (distances and predictions)."""
+    """One pass of a ``DictionaryLayer`` model over clean and adversarial inputs (distances and predictions)."""
     if len(x) != len(y) or len(x_adv) != len(y):
         raise ValueError(f"x, x_adv and y must have the same length ({len(x)}, {len(x_adv)}, {len(y)})")
     was = model.training

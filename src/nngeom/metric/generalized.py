@@ -25,7 +25,10 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
-from .distances import _CentreLayer, pairwise_distance
+from .distances import CentreLayer, pairwise_distance
+
+__all__ = ["ConvexDistance", "GENERALISED", "InvexDistance", "layer1_parameters", "matched_hidden", "metric_mlp",
+           "ordinary_distance", "ResidualFlow", "TABLE1_TRANSFORMS", "transform_layer"]
 
 
 def _positive_int(name: str, value) -> int:
@@ -142,7 +145,7 @@ class ResidualFlow(nn.Module):
         return f"features={self.features}, hidden={self.hidden}, invertible={self.invertible}"
 
 
-class InvexDistance(_CentreLayer):
+class InvexDistance(CentreLayer):
     """``f_j(x) = |phi(x) - c_j|_2``: a residual flow then l^2 distances to ``out_features`` centres.
 
     ``invertible=True`` (invex, sec. 2.5) or ``False`` (the "ordinary" network of Table 1).
