@@ -72,3 +72,8 @@ def test_record_patterns_mlp_and_convnet():
     assert p.n_bits == 4 * 36 and p.packed.shape == (5, 18)
     with pytest.raises(ValueError):
         record(torch.nn.Linear(3, 3), torch.randn(2, 3))
+
+
+def test_per_layer_pairwise_needs_a_layer():
+    with pytest.raises(ValueError, match="at least one layer"):
+        hamming.per_layer_pairwise({})

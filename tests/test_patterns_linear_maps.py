@@ -112,3 +112,10 @@ def test_input_gradients_equal_the_exact_map_and_the_per_sample_jacobian_of_a_co
     Wa, _ = linear_maps.autograd_affine(conv, x[:2], units=[1])     # one sample at a time: no batch interaction
     torch.testing.assert_close(Wc[:2], Wa[:, 0], atol=1e-5, rtol=1e-4)
     assert all(p.grad is None for p in conv.parameters())
+
+
+def test_batchnorm_without_running_statistics_is_a_clear_error():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3, track_running_stats=False),
+                                torch.nn.ReLU()).eval()
+    with pytest.raises(ValueError, match="running statistics"):
+        linear_maps.local_affine(model, torch.zeros(1, 2))

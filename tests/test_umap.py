@@ -297,3 +297,8 @@ EXPECTED_FAILED_CHECKS = {
 def test_sklearn_estimator_checks(estimator, check):
     """scikit-learn's estimator checks on 10-30 samples: n_neighbors=3 so that they all apply, 20 epochs."""
     check(estimator)
+
+
+def test_nearest_neighbours_needs_points_or_a_matrix():
+    with pytest.raises(ValueError, match="needs x and y"):
+        nearest_neighbours(None, None, 3)

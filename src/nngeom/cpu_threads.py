@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+from typing import Callable
 
 import torch
 
@@ -20,7 +21,7 @@ def parts_for(n: int) -> int:
     return max(1, min(torch.get_num_threads(), n))
 
 
-def run_ranges(kernel, n: int, args) -> None:
+def run_ranges(kernel: Callable[..., object], n: int, args: Callable[[int], tuple]) -> None:
     """``kernel(*args(part), start, stop)`` for ``parts_for(n)`` contiguous ranges of ``range(n)``, in parallel."""
     parts = parts_for(n)
     if parts == 1:

@@ -85,6 +85,7 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     model.to(dev)
     groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad]}]
     params = [p for group in groups for p in group["params"]]
+    opt: torch.optim.Optimizer
     if optimizer == "adam":
         opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     elif optimizer == "sgd":

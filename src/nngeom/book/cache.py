@@ -68,8 +68,8 @@ def source_hash(builder: Callable | None = None) -> str:
     module = getattr(builder, "__module__", None) or ""
     if module.startswith(PACKAGE + "."):
         return closure_hash({module})
-    try:
-        own = inspect.getsource(builder)  # IPython keeps the source of functions defined in cells
+    try:  # IPython keeps the source of functions defined in cells
+        own = inspect.getsource(builder) if builder is not None else ""
     except (OSError, TypeError):
         own = ""
     return _package_hash() + hashlib.sha256(own.encode()).hexdigest()

@@ -166,6 +166,7 @@ def welch_interval(ours: np.ndarray, paper_mean: float, paper_std: float | None,
     borrowed = "ours" if s_o is None else ("paper" if s_p is None else "")
     s_o = s_p if s_o is None else s_o
     s_p = s_o if s_p is None else s_p
+    assert s_o is not None and s_p is not None  # at least one was given (checked above)
     var_o, var_p = s_o**2 / n_o, s_p**2 / n_p
     se = math.sqrt(var_o + var_p)
     if borrowed:  # one spread estimate serves both sides: a prediction interval with that estimate's dof

@@ -226,7 +226,7 @@ def install() -> None:
 
     nn.Module.to = to  # type: ignore[method-assign]
     nn.Module.cpu = cpu  # type: ignore[method-assign]
-    nn.Parameter.__new__ = staticmethod(parameter)  # type: ignore[method-assign, assignment]
+    nn.Parameter.__new__ = staticmethod(parameter)  # type: ignore[method-assign]
     mode = DeviceIntentMode()
     mode.__enter__()
     _state["mode"] = mode

@@ -104,7 +104,7 @@ def best(result: dict[str, np.ndarray]) -> dict:
 def naive_sweep(model, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor, epsilons) -> dict[str, np.ndarray]:
     """Reference: set the model's epsilon and evaluate it again for every epsilon (for tests / benchmarks)."""
     old = model.norm.epsilon.clone()
-    rows = {k: [] for k in METRICS}
+    rows: dict[str, list[float]] = {k: [] for k in METRICS}
     for e in epsilons:
         model.norm.epsilon.fill_(float(e))
         with torch.no_grad():

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import torch
 from torch import nn
 
@@ -119,6 +121,8 @@ class EpsilonSoftmax(nn.Module):
     ``set_epsilon`` to evaluate at another threshold.
     """
 
+    epsilon: torch.Tensor
+
     def __init__(self, kind: str = "epsilon_softmax", tau: float = 1.0, epsilon: float | str | None = "ema",
                  momentum: float = 0.9, n_centres: int = 0, bias: bool = False):
         super().__init__()
@@ -160,10 +164,9 @@ class EpsilonSoftmax(nn.Module):
         return f"kind={self.kind}, tau={self.tau:g}, epsilon={eps}, bias={self.bias is not None}"
 
 
-def firing_map(act: torch.Tensor, resolution: int, colours=None) -> "np.ndarray":
+def firing_map(act: torch.Tensor, resolution: int, colours=None) -> np.ndarray:
     """RGB image (resolution, resolution, 3) of a grid's activations (R^2, N + 1): hue = winning neuron,
     brightness = its activation, black where the epsilon neuron wins (Fig. 11 / write-up Fig. 3)."""
-    import numpy as np
     from matplotlib import colormaps
 
     if act.dim() != 2 or act.shape[0] != resolution * resolution:

@@ -93,6 +93,7 @@ def _power(t: torch.Tensor, p: float) -> torch.Tensor:
             k >>= 1
             if k:
                 base = base * base
+        assert out is not None  # k >= 2 has a set bit
         return out
     return t.pow(p)
 
@@ -184,9 +185,9 @@ class _LpDistance(torch.autograd.Function):
                 sign = diff.sign()
                 r = diff.abs_().mul_(inv_d[:, start:start + step, None])
                 e = _power(r, p - 1.0).mul_(sign)
-            if need_x:
+            if gx is not None:
                 gx.add_(torch.einsum("bj,bjd->bd", g, e))
-            if need_w:
+            if gw is not None:
                 gw[start:start + step] = -torch.einsum("bj,bjd->jd", g, e)
         return gx, gw, None
 

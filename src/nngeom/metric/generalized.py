@@ -20,6 +20,7 @@ ICNN and in the residual branch, softplus / ELU activations, ``coeff = 0.97``, `
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -105,14 +106,15 @@ class ResidualFlow(nn.Module):
         self.blocks = nn.ModuleList()
         for _ in range(blocks):
             first, second = nn.Linear(features, hidden), nn.Linear(hidden, features)
-            if invertible:
-                first = parametrizations.spectral_norm(first)
-                second = parametrizations.spectral_norm(second)
+            if invertible:  # in place: the parametrised module is the same nn.Linear
+                parametrizations.spectral_norm(first)
+                parametrizations.spectral_norm(second)
             self.blocks.append(nn.ModuleList([first, second]))
 
-    def residual(self, block: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+    def residual(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """``g(x)``; ``scale * (W x + b) + (1 - scale) b = scale W x + b``: only the weights are scaled."""
-        first, second = block
+        pair = cast(nn.ModuleList, block)
+        first, second = cast(nn.Linear, pair[0]), cast(nn.Linear, pair[1])
         h = nn.functional.elu(self.scale * first(x) + (1 - self.scale) * first.bias)
         return self.scale * second(h) + (1 - self.scale) * second.bias
 

@@ -278,7 +278,7 @@ def contour_distance(x: torch.Tensor, centres: torch.Tensor, radius: Callable[[t
 
 def contour_solutions(d: torch.Tensor, centres: torch.Tensor, radius: Callable[[torch.Tensor], torch.Tensor],
                       limit: float, resolution: int = 400, tol: float = 1e-3, refine_steps: int = 200
-                      ) -> list[torch.Tensor]:
+                      ) -> torch.Tensor:
     """All points of ``[-limit, limit]^2`` whose contour distances to ``centres`` equal ``d`` (one row of d).
 
     Grid search for the local minima of ``sum_i (d(x, c_i) - d_i)^2`` followed by gradient refinement; the

@@ -32,6 +32,8 @@ __all__ = ["BasicBlock", "cifar_augment", "conv", "conv3x3", "CONVOLUTIONS", "IS
 class _PatchConv(nn.Module):
     """Shared parts of the distance convolutions: a ``(out, in, k, k)`` kernel and patch norms."""
 
+    ones: torch.Tensor
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, extra: int = 0):
         super().__init__()
@@ -111,7 +113,7 @@ class IStereoConv2d(_PatchConv):
         return num / ((p2 + 1) * norm)
 
 
-CONVOLUTIONS = {"linear": None, "l2": L2Conv2d, "istereo": IStereoConv2d}
+CONVOLUTIONS: dict[str, type[L2Conv2d] | type[IStereoConv2d] | None] = {"linear": None, "l2": L2Conv2d, "istereo": IStereoConv2d}
 
 
 def conv(kind: str, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> nn.Module:
@@ -119,9 +121,10 @@ def conv(kind: str, in_channels: int, out_channels: int, kernel_size: int = 3, s
     if kind not in CONVOLUTIONS:
         raise ValueError(f"unknown convolution {kind!r}: choose one of {sorted(CONVOLUTIONS)}")
     padding = kernel_size // 2
-    if kind == "linear":
+    distance_conv = CONVOLUTIONS[kind]
+    if distance_conv is None:  # 'linear'
         return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
-    return CONVOLUTIONS[kind](in_channels, out_channels, kernel_size, stride=stride, padding=padding)
+    return distance_conv(in_channels, out_channels, kernel_size, stride=stride, padding=padding)
 
 
 def conv3x3(kind: str, in_channels: int, out_channels: int, stride: int = 1) -> nn.Module:

@@ -176,7 +176,7 @@ def _midpoint(model, x0, x1, algorithm, norm, layers, steps, lr) -> torch.Tensor
     power = 1 if norm == "l1" else 2
     for _ in loop(range(steps), "geodesic path.steps"):
         fz = activations(model, z, layers)
-        loss = 0.0
+        loss = z.new_zeros(())
         for n, f in fz.items():
             d0, d1 = (f - f0[n]).abs(), (f1[n] - f).abs()
             if algorithm == 2:

@@ -85,7 +85,11 @@ def paired(a, b) -> np.ndarray:
 def per_layer_pairwise(layers: dict[str, Patterns], chunk: int = 2048) -> dict[str, np.ndarray]:
     """Pairwise matrices per layer plus 'all' (the sum: distance between whole-network patterns)."""
     result = {name: pairwise(p, chunk=chunk) for name, p in layers.items()}
-    total = sum(m.astype(np.int32) for m in result.values())
+    if not result:
+        raise ValueError("per_layer_pairwise needs at least one layer")
+    total = np.zeros(next(iter(result.values())).shape, dtype=np.int32)
+    for matrix in result.values():
+        total += matrix
     result["all"] = total
     return result
 

@@ -25,7 +25,8 @@ def _ops(model: nn.Sequential, x: torch.Tensor, upto: int | None):
     if not isinstance(model, nn.Sequential):
         raise TypeError("local_affine needs an nn.Sequential of Flatten / Linear / ReLU / BatchNorm1d")
     modules = list(model)[:upto]
-    ops, h = [], x.flatten(1)
+    ops: list[tuple] = []
+    h = x.flatten(1)
     for module in modules:
         if isinstance(module, nn.Flatten):
             continue
@@ -39,6 +40,8 @@ def _ops(model: nn.Sequential, x: torch.Tensor, upto: int | None):
         elif isinstance(module, nn.BatchNorm1d):
             if module.training:
                 raise ValueError("BatchNorm1d must be in eval mode (running statistics) to be affine")
+            if module.running_var is None or module.running_mean is None:
+                raise ValueError("BatchNorm1d without running statistics (track_running_stats=False) is not affine")
             scale = module.weight / torch.sqrt(module.running_var + module.eps)
             shift = module.bias - module.running_mean * scale
             ops.append(("diag", scale, shift))

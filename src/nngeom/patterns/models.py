@@ -105,6 +105,9 @@ class Standardize(nn.Module):
     """(x - mean) / std per channel: lets a model trained on standardised images take [0, 1] images
     (attacks with bounds (0, 1))."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, mean: torch.Tensor, std: torch.Tensor):
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(mean).reshape(1, -1, 1, 1))

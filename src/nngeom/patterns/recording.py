@@ -9,6 +9,7 @@ byte (``numpy.packbits``), so 16,000 images x 256 units take 512 kB.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import torch
@@ -78,6 +79,12 @@ def activation_modules(model: nn.Module) -> dict[str, nn.Module]:
 
 
 @torch.no_grad()
+@overload
+def record(model: nn.Module, x: torch.Tensor, batch_size: int = ..., values: Literal[False] = ...,
+           batch_statistics: bool = ...) -> dict[str, Patterns]: ...
+@overload
+def record(model: nn.Module, x: torch.Tensor, batch_size: int = ..., *, values: Literal[True],
+           batch_statistics: bool = ...) -> tuple[dict[str, Patterns], dict[str, torch.Tensor]]: ...
 def record(model: nn.Module, x: torch.Tensor, batch_size: int = 1024, values: bool = False,
            batch_statistics: bool = False
            ) -> dict[str, Patterns] | tuple[dict[str, Patterns], dict[str, torch.Tensor]]:

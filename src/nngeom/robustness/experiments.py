@@ -38,7 +38,7 @@ from ..book.runtime import device as default_device
 from ..train import fit_classifier
 from . import krotov
 from .fast_matmul import split_bf16_available
-from .models import MODEL_NAMES, build, epoch_basis, regularized_loss
+from .models import MODEL_NAMES, PowerModel, build, epoch_basis, regularized_loss
 
 __all__ = ["COMMON_KEYS", "LOCAL_KEYS", "MODEL_KEYS", "MODEL_NAMES", "PAPER_ACCURACY", "TRAINING", "TRAINING_BOUNDS",
            "TRAINING_SOURCES", "accuracy_table", "cifar_lp", "local_layer", "median_summary", "model_key",
@@ -202,8 +202,8 @@ def _train_one(kind: str, cfg: dict) -> dict:
     def refresh_basis() -> None:  # Nassar et al.: the eigenbasis of h_hat over the training set, every epoch
         basis["current"] = epoch_basis(model, train[0])
 
-    def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return regularized_loss(model, x, y, kind, cfg, generator, basis.get("current"))
+    def loss(_: nn.Module, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return regularized_loss(model, x, y, kind, cfg, generator, basis.get("current"))  # the model being fitted
 
     start = time.perf_counter()
     history = fit_classifier(model, train, test, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
@@ -214,7 +214,7 @@ def _train_one(kind: str, cfg: dict) -> dict:
             "test_accuracy": history["test_accuracy"][-1], "seconds": time.perf_counter() - start}
 
 
-def trained_models(cfg: dict) -> tuple[dict[str, nn.Module], dict]:
+def trained_models(cfg: dict) -> tuple[dict[str, PowerModel], dict]:
     """The five trained models (on `nngeom.device()`, eval mode) and their training records."""
     local = local_layer(cfg)
     models, records = {}, {}

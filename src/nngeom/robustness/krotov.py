@@ -49,6 +49,8 @@ class KrotovHopfieldLayer(nn.Module):
     lets other units win in turn); they are a buffer, not a parameter: no gradient reaches them.
     """
 
+    synapses: torch.Tensor
+
     def __init__(self, in_features: int, hidden: int, p: float = 3.0, k: int = 2, delta: float = 0.4,
                  sigma: float = 1.0, generator: torch.Generator | None = None):
         super().__init__()
@@ -167,7 +169,7 @@ def train_local(layer: KrotovHopfieldLayer, x: torch.Tensor, epochs: int, lr: fl
     layer.to(dev)
     x = x.to(dev)
     generator = torch.Generator().manual_seed(int(seed))
-    monitor = {"update_norm": [], "weight_change": []}
+    monitor: dict[str, list[float]] = {"update_norm": [], "weight_change": []}
     epoch_range = range(epochs)
     if progress:  # imported only when asked: tqdm.auto warns in kernels without ipywidgets
         from tqdm.auto import tqdm

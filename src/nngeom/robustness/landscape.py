@@ -19,11 +19,16 @@ edges"); these measures make the reading numerical on a grid ``v`` (R x R):
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from torch import nn
 
 from ..toys import grid_2d
+
+if TYPE_CHECKING:
+    from .models import PowerModel
 
 __all__ = ["boundary_fraction", "decision_landscape", "decision_regions", "jacobian_norm_autograd",
            "model_jacobian_norms", "neighbour_steps", "plane_points", "random_plane", "relu_power_jacobian_norm",
@@ -80,7 +85,7 @@ def jacobian_norm_autograd(hidden, points: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def model_jacobian_norms(model: nn.Module, points: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+def model_jacobian_norms(model: PowerModel, points: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """Hidden-Jacobian Frobenius norm of a model exposing ``encoder_weight()``, ``pre(x)`` and ``n``."""
     dev = next(model.parameters()).device
     weight = model.encoder_weight().to(dev)

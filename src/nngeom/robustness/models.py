@@ -21,7 +21,7 @@ from torch import nn
 
 from . import krotov, regularizers
 
-__all__ = ["L2_FORMS", "MODEL_NAMES", "PowerMLP", "SPEC_METHODS", "VARIANTS", "build", "epoch_basis", "layer_from",
+__all__ = ["L2_FORMS", "MODEL_NAMES", "PowerMLP", "PowerModel", "SPEC_METHODS", "VARIANTS", "build", "epoch_basis", "layer_from",
            "regularized_loss"]
 
 MODEL_NAMES = ("KH", "BP", "L2", "JReg", "SpecReg")
@@ -55,7 +55,11 @@ class PowerMLP(nn.Module):
         return self.decoder(self.hidden(x))
 
 
-def regularized_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, cfg: dict,
+PowerModel = PowerMLP | krotov.HybridModel
+"""Either model of eq. 1: both expose ``encoder_weight()``, ``pre(x)``, ``hidden(x)``, ``decoder`` and ``n``."""
+
+
+def regularized_loss(model: PowerModel, x: torch.Tensor, y: torch.Tensor, kind: str, cfg: dict,
                      generator: torch.Generator | None = None, basis: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy plus the regulariser of model ``kind`` (one forward pass through the encoder).
 
@@ -88,7 +92,7 @@ def regularized_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: s
 
 
 @torch.no_grad()
-def epoch_basis(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+def epoch_basis(model: PowerModel, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """Eigenvectors (columns, descending eigenvalues) of the covariance of h_hat over all of ``x`` (Nassar et al.)."""
     dev = next(model.parameters()).device
     h = torch.cat([model.hidden(x[i:i + batch_size].to(dev)).double() for i in range(0, len(x), batch_size)])
@@ -103,7 +107,7 @@ def layer_from(synapses: torch.Tensor, cfg: dict) -> krotov.KrotovHopfieldLayer:
     return layer
 
 
-def build(kind: str, cfg: dict, local: dict | None = None) -> nn.Module:
+def build(kind: str, cfg: dict, local: dict | None = None) -> PowerModel:
     """An untrained model of ``kind``; KH and KH-raw need ``local``, the trained local layer (pruned rows for KH)."""
     if kind in ("KH", "KH-raw"):
         if local is None:

@@ -28,6 +28,8 @@
 """
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 
 import torch
@@ -44,7 +46,7 @@ def lp_weight_penalty(weights: torch.Tensor | Iterable[torch.Tensor], p: float =
     tensors = [weights] if isinstance(weights, torch.Tensor) else list(weights)
     if not tensors:
         raise ValueError("no weights given")
-    total = sum(w.abs().pow(p).sum() for w in tensors)
+    total = functools.reduce(operator.add, (w.abs().pow(p).sum() for w in tensors))  # sum() in order, no 0 +
     return total.pow(1.0 / p) if root else total
 
 

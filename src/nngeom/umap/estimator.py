@@ -171,6 +171,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         """The epsilon node's own row: itself first, then k - 1 samples drawn at random (all tie at epsilon)."""
         chosen = torch.randperm(n, generator=generator)[: self.n_neighbors - 1].to(self.device_)
         idx = torch.cat([torch.tensor([n], device=self.device_), chosen]).unsqueeze(0)
+        assert self.epsilon is not None  # called only with an epsilon node
         dist = torch.cat([torch.zeros(1, device=self.device_),
                           torch.full((len(chosen),), float(self.epsilon), device=self.device_)]).unsqueeze(0)
         return idx, dist

@@ -11,6 +11,7 @@ tie, broken by a seeded random draw.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -63,13 +64,17 @@ def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, m
     ``epsilon``: one extra column at index len(y) with distance epsilon (the epsilon node).
     ``precomputed``: a (len(x), len(y)) distance matrix instead of x, y and metric.
     """
-    rows = len(precomputed) if precomputed is not None else len(x)
-    n_y = precomputed.shape[1] if precomputed is not None else len(y)
+    if precomputed is not None:
+        rows, n_y = precomputed.shape[0], precomputed.shape[1]
+    elif x is None or y is None:
+        raise ValueError("nearest_neighbours needs x and y, or a precomputed distance matrix")
+    else:
+        rows, n_y = len(x), len(y)
     take = k - 1 if self_neighbours else k
     indices, distances = [], []
     # Euclidean: rank by |x|^2 + |y|^2 - 2 x.y (one matrix product), take the root of the k kept only.
     squared = precomputed is None and not callable(metric) and metric in ("euclidean", "l2")
-    stated_epsilon = epsilon
+    stated_epsilon = float(epsilon) if epsilon is not None else math.nan
     if squared:
         from ..metric.distances import squared_l2
         if epsilon is not None:
@@ -78,10 +83,9 @@ def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, m
         stop = min(start + chunk, rows)
         if precomputed is not None:
             d = precomputed[start:stop]
-        elif squared:
-            d = squared_l2(x[start:stop].float(), y.float())
         else:
-            d = pairwise(x[start:stop], y, metric, p)
+            assert x is not None and y is not None  # checked above
+            d = squared_l2(x[start:stop].float(), y.float()) if squared else pairwise(x[start:stop], y, metric, p)
         d = d.to(torch.float32).clone()
         if self_neighbours:
             d[torch.arange(stop - start), torch.arange(start, stop)] = torch.inf
@@ -91,7 +95,7 @@ def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, m
         if squared:
             dist = dist.sqrt_()
             if epsilon is not None:  # exactly the stated distance, not the root of its square
-                dist = torch.where(idx == n_y, torch.full_like(dist, float(stated_epsilon)), dist)
+                dist = torch.where(idx == n_y, torch.full_like(dist, stated_epsilon), dist)
         if self_neighbours:
             idx = torch.cat([torch.arange(start, stop, device=d.device).unsqueeze(1), idx], 1)
             dist = torch.cat([torch.zeros(stop - start, 1, device=d.device), dist], 1)

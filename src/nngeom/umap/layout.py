@@ -60,9 +60,9 @@ def initial_layout(graph: scipy.sparse.spmatrix, dim: int, init: str, generator:
     """'spectral' (falls back to 'random' when the eigensolver fails) or 'random' uniform in [-10, 10]^dim;
     then scaled to [0, 10] per axis as umap-learn does."""
     n = graph.shape[0]
-    layout = spectral_layout(graph, dim) if init == "spectral" else None
-    if layout is not None:
-        layout = torch.as_tensor(layout, dtype=torch.float32)
+    spectral = spectral_layout(graph, dim) if init == "spectral" else None
+    if spectral is not None:
+        layout = torch.as_tensor(spectral, dtype=torch.float32)
         layout = layout * (10.0 / layout.abs().max()) + 1e-4 * torch.randn(n, dim, generator=generator)
     else:
         layout = torch.rand(n, dim, generator=generator) * 20 - 10

@@ -112,7 +112,7 @@ def optimize_layout_cpu(head_embedding: torch.Tensor, tail_embedding: torch.Tens
     parts = parts_for(n_edges)
     deltas = np.zeros((parts, *head.shape), dtype=np.float32)
     a32, b32, g32 = np.float32(a), np.float32(b), np.float32(gamma)
-    seed = np.uint64(seed % 2**63)
+    seed64 = np.uint64(seed % 2**63)
 
     def apply():
         np.add(head, deltas.sum(0) if parts > 1 else deltas[0], out=head)
@@ -124,6 +124,6 @@ def optimize_layout_cpu(head_embedding: torch.Tensor, tail_embedding: torch.Tens
                                                     move_other, deltas[part]))
         apply()
         run_ranges(_repel, n_edges, lambda part: (head, tail, heads, next_sample, eps, next_negative, epn, epoch, a32,
-                                                  b32, g32, alpha, move_other, seed, deltas[part]))
+                                                  b32, g32, alpha, move_other, seed64, deltas[part]))
         apply()
     return head_embedding
