@@ -61,3 +61,19 @@ def test_bad_arguments_raise():
             attacks.foolbox_attack(model, x, y, "FGSM", 0.1, bounds=bad)
     with pytest.raises(ValueError):
         attacks.normalised_gradient_attack(model, x, y, lr=0.0)
+
+
+def test_random_start_depends_on_the_seed_only():
+    """L2PGD starts at a random point: the result must not depend on what drew random numbers before the
+    attack (it did in the cpu book: one notebook's attacks moved when an earlier cell's RNG use changed), it must
+    depend on ``seed``, and the caller's random state must be left as it was."""
+    model, x, y = _setup()
+    torch.manual_seed(1)
+    first = attacks.foolbox_attack(model, x, y, "L2PGD", 0.5, steps=3)
+    torch.rand(1000)                                    # an earlier cell drawing random numbers
+    state = torch.random.get_rng_state()
+    again = attacks.foolbox_attack(model, x, y, "L2PGD", 0.5, steps=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(first, again)
+    other = attacks.foolbox_attack(model, x, y, "L2PGD", 0.5, steps=3, seed=1)
+    assert not torch.equal(first, other)

@@ -313,14 +313,28 @@ pd.concat({f"{n}/{i}/x{s:g}": df for (n, i, s), (df, _) in sweeps.items()}).roun
 # where it sits; lower rows and columns can be compared directly (shared axes).
 # ```
 
+# %% [markdown]
+# The tuned $\epsilon$ is the median over attacks and strengths of each attack's best $\epsilon$. Those best values
+# are spread out, and the fraction of noise rejected changes steeply with $\epsilon$, so the table also gives the
+# fraction rejected at the lower and upper quartile of the per-attack best $\epsilon$: where these differ widely,
+# the single tuned value (and the claim below) is fragile.
+
 # %%
-tuned_noise = {}
+tuned_noise, tuned_rows = {}, []
 for (n, init, scale), (df, _) in sweeps.items():
     m = models[(n, init, scale)][0]
-    tuned = float(df["best eps / learned"].median()) * m.norm.epsilon.item()
     with torch.no_grad():
-        tuned_noise[f"{n}/{init}/x{scale:g}"] = float((m.distances(noise).min(1).values > tuned).float().mean())
-print("uniform noise rejected at the tuned epsilon (median best over attacks):", tuned_noise)
+        nearest = m.distances(noise).min(1).values
+    row = {"model": f"{n}/{init}/x{scale:g}"}
+    for label, q in (("lower quartile", 0.25), ("median (tuned)", 0.5), ("upper quartile", 0.75)):
+        ratio = float(df["best eps / learned"].quantile(q))
+        row[f"eps / learned, {label}"] = ratio
+        row[f"noise rejected, {label}"] = float((nearest > ratio * m.norm.epsilon.item()).float().mean())
+    tuned_rows.append(row)
+    tuned_noise[row["model"]] = row["noise rejected, median (tuned)"]
+pd.DataFrame(tuned_rows).set_index("model").round(3)
+
+# %%
 nngeom.claim("A.3.2.random-rejected-tuned", "Random inputs are rejected at the tuned epsilon (data-initialised models, worst)",
              paper="rejected easily", ours=min(v for k, v in tuned_noise.items() if "/data/" in k),
              check=nngeom.at_least(0.99), source=NOISE_SOURCE, note="'easily' read as at least 99 % of 500 noise images")

@@ -50,9 +50,13 @@ def _check_bounds(bounds) -> tuple[float, float]:
 
 
 def foolbox_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, strength: float,
-                   bounds=(-1.0, 1.0), batch_size: int = 500, **options) -> torch.Tensor:
+                   bounds=(-1.0, 1.0), batch_size: int = 500, seed: int = 0, **options) -> torch.Tensor:
     """Adversarial examples of ``name`` at size ``strength`` inside ``bounds``; ``options`` go to the attack
-    (e.g. ``steps``, ``rel_stepsize``, ``random_start``). Inputs outside the bounds raise ValueError."""
+    (e.g. ``steps``, ``rel_stepsize``, ``random_start``). Inputs outside the bounds raise ValueError.
+
+    The random start of the PGD-type attacks draws from torch's global generator; it is seeded with ``seed``
+    inside `torch.random.fork_rng`, so an attack's result depends on its arguments only, not on what drew
+    random numbers before it, and the caller's random state is left as it was."""
     if name not in ATTACKS:
         raise ValueError(f"unknown attack {name!r}: choose one of {', '.join(ATTACKS)}")
     if not strength > 0:
@@ -66,10 +70,12 @@ def foolbox_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str
     fmodel = fb.PyTorchModel(model, bounds=(lo, hi), device=dev)
     attack = ATTACKS[name](**options)
     out = []
-    for i in loop(range(0, len(x), batch_size), f"attack {name}.batches"):
-        xb, yb = x[i:i + batch_size].to(dev).clamp(lo, hi), y[i:i + batch_size].to(dev)
-        _, clipped, _ = attack(fmodel, xb, yb, epsilons=float(strength))
-        out.append(clipped.detach().cpu())
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for i in loop(range(0, len(x), batch_size), f"attack {name}.batches"):
+            xb, yb = x[i:i + batch_size].to(dev).clamp(lo, hi), y[i:i + batch_size].to(dev)
+            _, clipped, _ = attack(fmodel, xb, yb, epsilons=float(strength))
+            out.append(clipped.detach().cpu())
     model.train(was)
     return _complete(torch.cat(out), x.clamp(lo, hi))
 
