@@ -338,12 +338,13 @@ tuned_table.round(3)
 # %%
 worst_tuned = min((row for row in tuned_rows if "/data/" in row["model"]),
                   key=lambda row: row["noise rejected, median (tuned)"])
-tuned_row = nngeom.claim("A.3.2.random-rejected-tuned", "Random inputs are rejected at the tuned epsilon (data-initialised models, worst)",
-             paper="rejected easily", ours=worst_tuned["noise rejected, median (tuned)"],
-             check=nngeom.at_least(0.99), source=NOISE_SOURCE,
-             note=f"'easily' read as at least 99 % of 500 noise images; for {worst_tuned['model']}, "
-                  f"{worst_tuned['noise rejected, lower quartile']:.0%} are rejected at the lower quartile of the "
-                  f"per-attack best epsilon and {worst_tuned['noise rejected, upper quartile']:.0%} at the upper one")
+tuned_row = nngeom.claim(
+    "A.3.2.random-rejected-tuned", "Random inputs are rejected at the tuned epsilon (data-initialised models, worst)",
+    paper="rejected easily", ours=worst_tuned["noise rejected, median (tuned)"],
+    check=nngeom.at_least(0.99), source=NOISE_SOURCE,
+    note=f"'easily' read as at least 99 % of 500 noise images; for {worst_tuned['model']}, "
+         f"{worst_tuned['noise rejected, lower quartile']:.0%} are rejected at the lower quartile of the "
+         f"per-attack best epsilon and {worst_tuned['noise rejected, upper quartile']:.0%} at the upper one")
 ORDER_SOURCE = 'sec. 3.2, Fig. 15: "the model with center similar to data reject the adversarial examples the most"'
 order_rows = []
 for n in S.widths:
