@@ -60,7 +60,8 @@ def test_dry_run_of_a_notebook_and_its_plan(tmp_path):
     source = tmp_path / "notebooks" / "doc" / "sweep.py"
     source.write_text(SWEEP)
     (tmp_path / "_config.yml").write_text("title: t\n")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/doc/sweep\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/doc/sweep\n"
+                                       "  - file: notebooks/doc/not_run\n")
     (outcome,) = runner.dry_run(tmp_path, [source], "paper", steps=2)
     assert outcome.status == "ok", outcome.message
     assert outcome.peak_mib > 50  # the kernel's peak resident memory was measured
@@ -81,6 +82,8 @@ def test_dry_run_of_a_notebook_and_its_plan(tmp_path):
     assert row["cpu_hours"] * 3600 > seeds["seconds_run"]
     text = plan.write(tmp_path, "paper", 10).read_text()
     assert "doc/sweep" in text and "10 TFLOP/s" in text and "measured on the build machine" in text
+    # a notebook of the book without a dry run is named, and the total says it leaves it out
+    assert "Not dry-run yet (1 notebooks" in text and "`doc/not_run`" in text and "all 1 dry-run notebooks" in text
     # a fresh clone has no dry run of its own: the plan is the committed snapshot, and says where it came from
     plan.write_snapshot(tmp_path, [row], "paper", 10)
     import shutil
@@ -127,3 +130,14 @@ def test_flop_count_includes_cdist_and_the_lp_distance_kernels(tmp_path):
     assert counts["cdist"] == 3 * pairs * 3  # forward 3 per pair and feature, each input's gradient as many
     assert counts["numba"] == counts["torch"] == (4 + 8) * pairs
     assert counts["matmul"] == 2 * pairs  # the counter's own count is unchanged
+
+
+def test_flop_counter_allows_input_gradients():
+    """Input gradients through a module (every attack does this) run under the dry run's counter, and are counted."""
+    model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = torch.randn(16, 8, requires_grad=True)
+    with budget.flop_counter() as counter:
+        (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x), torch.zeros(16, dtype=torch.long)), x)
+    assert grad.shape == x.shape
+    # forward 2 x 16 x (8 x 4 + 4 x 2); backward at least the input gradients of both layers
+    assert counter.get_total_flops() >= 2 * 2 * 16 * (8 * 4 + 4 * 2)

@@ -144,7 +144,7 @@ def optimise_input(f, x0, steps, lr, maximise=True):
     opt = torch.optim.Adam([x], lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     norms = []
-    for _ in range(steps):
+    for _ in nngeom.sweep(range(steps), "input optimisation steps"):
         opt.zero_grad()
         value = f(x).sum()
         (-value if maximise else value).backward()

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["count_flops", "dry_run_steps", "is_dry_run", "loop", "start_flop_counter"]
+__all__ = ["count_flops", "dry_run_steps", "flop_counter", "is_dry_run", "loop", "start_flop_counter"]
 
 _T = TypeVar("_T")
 _stack: list[dict] = []
@@ -66,14 +66,38 @@ def start_flop_counter() -> None:
     """
     if _counter["mode"] is not None or not is_dry_run():
         return
+    mode = flop_counter()
+    mode.__enter__()
+    _counter["mode"] = mode
+
+
+class _GlobalTotalsOnly:
+    """Stands in for the counter's module tracker: every FLOP goes to "Global", and no module hook is installed.
+
+    The tracker's backward hooks break ``torch.autograd.grad`` with respect to a leaf that is a module's input
+    (``_will_engine_execute_node``: "A leaf node was passed ..."), which every input gradient and attack does; the
+    dry run needs only the total.
+    """
+
+    parents = frozenset({"Global"})
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def flop_counter():
+    """A `torch.utils.flop_counter.FlopCounterMode` counting totals only, with ``torch.cdist`` added."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     aten = torch.ops.aten
     mode = FlopCounterMode(display=False, custom_mapping={aten._cdist_forward: _cdist_flops,
                                                           aten._cdist_backward: _cdist_backward_flops})
-    mode.__enter__()
-    _counter["mode"] = mode
+    mode.mod_tracker = _GlobalTotalsOnly()  # type: ignore[assignment]
+    return mode
 
 
 def count_flops(flops: float) -> None:

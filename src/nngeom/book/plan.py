@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["DEFAULT_TFLOPS", "DOCUMENTS", "estimates", "main", "render", "snapshot", "snapshot_path", "write",
@@ -102,8 +103,12 @@ def _hours(value: float) -> str:
     return f"{value:.1f} h"
 
 
-def render(rows: list[dict], profile: str, tflops: float, measured: dict | None = None) -> str:
-    """The plan as Markdown (``measured``: the provenance of committed rows, None for this build's dry run)."""
+def render(rows: list[dict], profile: str, tflops: float, measured: dict | None = None,
+           missing: Sequence[str] = ()) -> str:
+    """The plan as Markdown (``measured``: the provenance of committed rows, None for this build's dry run).
+
+    ``missing``: the notebooks of the page with no dry run; they are named, and the total says it leaves them out.
+    """
     if not rows:
         return (f"No dry run of the `{profile}` profile has been recorded in this build: run "
                 f"`make paper-dry-run` (or `python -m nngeom run --profile {profile} --dry-run`), then "
@@ -124,7 +129,11 @@ def render(rows: list[dict], profile: str, tflops: float, measured: dict | None 
                      f"{r['steps_full']:,} | {r['seconds_per_step']:.3g} | {_hours(r['cpu_hours'])} | "
                      f"{_hours(r['gpu_hours'])} |")
     cpu, gpu = sum(r["cpu_hours"] for r in rows), sum(r["gpu_hours"] for r in rows)
-    lines += [f"| **all** | | | | | **{_hours(cpu)}** | **{_hours(gpu)}** |", ""]
+    label = "**all**" if not missing else f"**all {len(rows)} dry-run notebooks**"
+    lines += [f"| {label} | | | | | **{_hours(cpu)}** | **{_hours(gpu)}** |", ""]
+    if missing:
+        lines += [f"Not dry-run yet ({len(missing)} notebooks, so the total above leaves them out): "
+                  + ", ".join(f"`{name}`" for name in missing) + ".", ""]
     return "\n".join(lines)
 
 
@@ -139,10 +148,20 @@ def write(root: Path, profile: str = "paper", tflops: float = DEFAULT_TFLOPS) ->
         tflops = measured.get("tflops", tflops) if measured else tflops
     folder = root / "book" / "generated"
     folder.mkdir(parents=True, exist_ok=True)
-    pages = {"plan.md": rows, **{f"plan-{doc}.md": [r for r in rows if r["notebook"].startswith(doc + "/")]
-                                 for doc in DOCUMENTS}}
-    for name, selected in pages.items():
-        path, text = folder / name, render(selected, profile, tflops, measured)
+    from .execution import section_of
+    from .runner import toc_notebooks
+
+    measured_names = {r["notebook"] for r in rows}
+    try:
+        book_order = [section_of(root, source) for source in toc_notebooks(root)]
+    except (OSError, KeyError, TypeError):
+        book_order = []
+    missing = [name for name in book_order if name not in measured_names]
+    pages = {"plan.md": (rows, missing),
+             **{f"plan-{doc}.md": ([r for r in rows if r["notebook"].startswith(doc + "/")],
+                                   [name for name in missing if name.startswith(doc + "/")]) for doc in DOCUMENTS}}
+    for name, (selected, absent) in pages.items():
+        path, text = folder / name, render(selected, profile, tflops, measured, absent)
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
     return folder / "plan.md"

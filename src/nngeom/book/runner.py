@@ -99,6 +99,8 @@ def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[R
     """Execute every notebook at ``profile`` with each loop cut to ``steps`` steps; write the dry run's summary."""
     from .execution import dry_run_folder
 
+    folder = dry_run_folder(root, profile)
+    summary_path = folder / "summary.json"
     outcomes = []
     for index, source in enumerate(sources, 1):
         print(f"[{index}/{len(sources)}] dry run of {section_of(root, source)} ({profile}, {steps} steps per loop)",
@@ -106,17 +108,16 @@ def dry_run(root: Path, sources: list[Path], profile: str, steps: int) -> list[R
         outcome = _worker(root, source, profile, {}, None, dry_run=steps)
         _report_one(outcome)
         outcomes.append(outcome)
-    folder = dry_run_folder(root, profile)
-    summary_path = folder / "summary.json"
-    try:
-        summary = json.loads(summary_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        summary = {}
-    for outcome in outcomes:
+        # merged after every notebook, so an interrupted dry run keeps what it measured
+        try:
+            summary = json.loads(summary_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            summary = {}
         summary[outcome.notebook] = {"status": outcome.status, "seconds": round(outcome.seconds, 1),
                                      "peak_mib": round(outcome.peak_mib, 1), "message": outcome.message,
                                      "steps_per_loop": steps}
-    write_json(summary_path, summary)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(summary_path, summary)
     return outcomes
 
 
