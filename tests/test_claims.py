@@ -162,3 +162,13 @@ def test_rate_and_two_sample_checks():
 def test_statistical_checks_are_not_hand_picked():
     assert nngeom.mean_consistent(1.0, 8).statistical and not nngeom.mean_consistent(1.0, 8).hand_picked
     assert nngeom.within(1.0).hand_picked and not nngeom.greater_than(1.0).hand_picked
+
+
+def test_printed_claim_lines_fit_the_page(capsys):
+    """Each claim prints two lines of at most ledger.PRINT_WIDTH characters, however long its id and value."""
+    start()
+    check("R.a-claim-id-long-enough-to-matter." + "x" * 80, {f"model {i}": 1.0 / 3 for i in range(20)},
+          nngeom.holds(True, "always"))
+    lines = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert len(lines) == 2 and lines[1].startswith("    ours = model 0: 0.3333")
+    assert max(len(line) for line in lines) <= ledger.PRINT_WIDTH

@@ -122,6 +122,9 @@ def origin_of(source: str | None) -> str:
     return "document"
 
 
+PRINT_WIDTH = 88  # characters of a printed claim line: the output column of a 1400 px page without scrolling
+
+
 def _validate(id: str, kind: str, source: str | None, cause: str | None, check: Check, note: str) -> None:
     if not isinstance(id, str) or not id:
         raise TypeError("claim id must be a non-empty string")
@@ -153,7 +156,7 @@ def _validate(id: str, kind: str, source: str | None, cause: str | None, check: 
 def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *, kind: str = "document",
           source: str | None = None, cause: str | None = None, note: str = "",
           judged_at: tuple[str, ...] = ("cpu", "paper")) -> dict:
-    """Record one claim and return its row; prints a one-line summary."""
+    """Record one claim and return its row; prints its verdict and value in two short lines."""
     if not _state["started"]:
         start()
     _validate(id, kind, source, cause, check, note)
@@ -171,9 +174,14 @@ def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *
     }
     _state["rows"][id] = row
     _write()
-    shown = f"{row['ours']:.4g}" if isinstance(row["ours"], float) else repr(row["ours"])
-    print(f"[{verdict}] {id} ({kind}): ours={shown[:80]} ({check.describe})")
+    print(claim_line(row))
     return row
+
+
+def claim_line(row: dict, width: int = PRINT_WIDTH) -> str:
+    """The two short lines a claim prints: verdict, id and kind, then the value (the table gives the rest)."""
+    head = f"[{row['verdict']}] {row['id']} ({row['kind']})"
+    return head[:width] + "\n    ours = " + short(row["ours"], width - 11)
 
 
 def current_rows() -> list[dict]:
