@@ -172,3 +172,13 @@ def test_printed_claim_lines_fit_the_page(capsys):
     lines = capsys.readouterr().out.rstrip("\n").split("\n")
     assert len(lines) == 2 and lines[1].startswith("    ours = model 0: 0.3333")
     assert max(len(line) for line in lines) <= ledger.PRINT_WIDTH
+
+
+def test_a_claim_row_is_not_displayed_again():
+    """A cell ending with claim(...) shows the two printed lines only, not the row's dict (IPython display)."""
+    from IPython.core.formatters import DisplayFormatter
+
+    start()
+    row = check("a", 1.0, nngeom.at_least(0))
+    assert isinstance(row, dict) and row["verdict"] == ledger.REPRODUCED
+    assert DisplayFormatter().format(row) == ({}, {})

@@ -76,6 +76,9 @@ def unclean_outputs(notebook, paths: list[str]) -> list[str]:
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/") or mime.endswith(("+json", "/json")):
                     texts.append(value if isinstance(value, str) else json.dumps(value))
+            plain = output.get("data", {}).get("text/plain", "")
+            if "'expected_cause':" in (plain if isinstance(plain, str) else "".join(plain)):
+                found.append(f"code cell {index}: a claim's raw row displayed (the cell ends with claim(...))")
             for text in texts:
                 for path in paths:
                     if path in text:
@@ -88,7 +91,8 @@ def unclean_outputs(notebook, paths: list[str]) -> list[str]:
 @pytest.mark.notebook
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=NOTEBOOK_IDS)
 def test_notebook_outputs_hold_no_warning_and_no_machine_path(smoke_book, source):
-    """What the page shows: no "TqdmWarning: IProgress not found", no /root/..., /tmp/... or repository path."""
+    """What the page shows: no "TqdmWarning: IProgress not found", no /root/..., /tmp/... or repository path,
+    no claim row displayed as a raw dict."""
     if smoke_book.execute(source).status != "ok":
         pytest.skip("the notebook did not run (see test_notebook_runs_in_smoke_profile)")
     executed = nbformat.read(smoke_book.copy_of(source).with_suffix(".ipynb"), as_version=4)
@@ -102,9 +106,10 @@ def test_unclean_outputs_are_found():
         nbformat.v4.new_output("stream", name="stderr", text="100%|##########| 3/3\n"),
         nbformat.v4.new_output("execute_result", data={"text/plain": f"PosixPath('{ROOT}/_build/cache/a.pt')"}),
         nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>", "image/png": "/tmp/not-text"}),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "{'id': 'a', 'expected_cause': ''}"}),
     ])
     found = unclean_outputs(nbformat.v4.new_notebook(cells=[cell]), machine_paths(ROOT / "_build" / "x"))
-    assert len(found) == 2 and "TqdmWarning" in found[0] and str(ROOT) in found[1]
+    assert len(found) == 3 and "TqdmWarning" in found[0] and str(ROOT) in found[1] and "raw row" in found[2]
 
 
 @pytest.mark.book

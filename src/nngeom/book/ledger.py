@@ -44,8 +44,8 @@ from .budget import is_dry_run
 from .checks import Check
 from .runtime import build_dir
 
-__all__ = ["anchor", "CAUSES", "claim", "claims_table", "current_rows", "DIFFERS", "KINDS", "ledger_dir",
-           "load_all", "MAX_QUOTE_WORDS", "NOT_JUDGED", "origin_of", "remember_settings", "REPRODUCED", "short",
+__all__ = ["anchor", "CAUSES", "claim", "claim_line", "ClaimRow", "claims_table", "current_rows", "DIFFERS", "KINDS", "ledger_dir",
+           "load_all", "MAX_QUOTE_WORDS", "NOT_JUDGED", "origin_of", "PRINT_WIDTH", "remember_settings", "REPRODUCED", "short",
            "start"]
 
 REPRODUCED, DIFFERS, NOT_JUDGED = "reproduced", "differs", "not judged at this profile"
@@ -122,6 +122,17 @@ def origin_of(source: str | None) -> str:
     return "document"
 
 
+class ClaimRow(dict):
+    """A claim's row: a plain dict that a notebook cell ending in ``claim(...)`` does not display again.
+
+    ``claim`` has printed the row's two lines when it was recorded; without this, a cell whose last line is a
+    claim would also show the whole dict.
+    """
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 PRINT_WIDTH = 88  # characters of a printed claim line: the output column of a 1400 px page without scrolling
 
 
@@ -155,7 +166,7 @@ def _validate(id: str, kind: str, source: str | None, cause: str | None, check: 
 
 def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *, kind: str = "document",
           source: str | None = None, cause: str | None = None, note: str = "",
-          judged_at: tuple[str, ...] = ("cpu", "paper")) -> dict:
+          judged_at: tuple[str, ...] = ("cpu", "paper")) -> ClaimRow:
     """Record one claim and return its row; prints its verdict and value in two short lines."""
     if not _state["started"]:
         start()
@@ -165,13 +176,13 @@ def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *
     verdict = (REPRODUCED if outcome.passed else DIFFERS) if judged else NOT_JUDGED
     if verdict == DIFFERS and kind == "document":
         cause = cause or "open: not yet understood"
-    row = {
+    row = ClaimRow({
         "id": id, "statement": statement, "kind": kind, "source": source or "", "origin": origin_of(source),
         "paper": _plain(paper), "ours": _plain(ours), "check": check.describe, "detail": outcome.detail,
         "passed": bool(outcome.passed), "profile": _state["profile"], "judged_at": list(judged_at),
         "verdict": verdict, "cause": cause if verdict == DIFFERS else "", "expected_cause": cause or "",
         "note": note,
-    }
+    })
     _state["rows"][id] = row
     _write()
     print(claim_line(row))
