@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.std import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
 from .book.budget import loop
+from .book.precision import autocast, compiled_forward
 from .book.runtime import device as default_device
 
 __all__ = ["History", "Loss", "accuracy", "fit_classifier", "predict"]
@@ -75,7 +76,8 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     gradients (a loss may differentiate through its inputs). ``epoch_start()`` runs before every epoch.
     ``optimizer``: 'adam' or 'sgd'; ``schedule``: None or 'cosine' (per step, over all epochs); ``shuffle``:
     False keeps the data order (full-batch regression); ``param_groups`` overrides the parameter list (for
-    per-group learning rates). ``history.loss`` is the mean batch objective of every epoch.
+    per-group learning rates). ``history.loss`` is the mean batch objective of every epoch. The opt-in
+    ``NNGEOM_PRECISION=bf16`` and ``NNGEOM_COMPILE=1`` of `nngeom.book.precision` apply here and only here.
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0 (got {epochs}, {batch_size}, {lr})")
@@ -102,11 +104,12 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     generator = torch.Generator().manual_seed(int(seed))
     history = History()
     cross_entropy = nn.CrossEntropyLoss()
+    forward = compiled_forward(model)  # the model itself unless NNGEOM_COMPILE=1 (book.precision)
 
     def objective(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         if loss is not None:
             return loss(model, xb, yb, generator)
-        logits = model(xb)
+        logits = forward(xb)
         value = cross_entropy(logits, yb)
         return value + penalty(model, xb, logits) if penalty is not None else value
 
@@ -123,7 +126,8 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
             xb, yb = x_train[index].to(dev), y_train[index].to(dev)
             if augment is not None:
                 xb = augment(xb)
-            value = objective(xb, yb)
+            with autocast(dev):  # bfloat16 products only under NNGEOM_PRECISION=bf16 (book.precision)
+                value = objective(xb, yb)
             opt.zero_grad(set_to_none=True)
             value.backward(inputs=params)  # no gradient for inputs a loss differentiates through
             opt.step()

@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import torch
 
+from . import precision
 from .imports import PACKAGE, closure_hash
 from .runtime import build_dir
 
@@ -89,6 +90,8 @@ def key_hash(name: str, builder: Callable, arguments: dict) -> str:
     """Stable short hash of the call ``builder(**arguments)`` and the sources it depends on."""
     call = {"name": name, "builder": f"{getattr(builder, '__module__', '?')}.{getattr(builder, '__qualname__', '?')}",
             "arguments": plain_json(arguments)}
+    if arithmetic := precision.mode():  # bf16 / compiled training: never the answer to a default request
+        call["arithmetic"] = arithmetic
     text = json.dumps(call, sort_keys=True) + source_hash(builder)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

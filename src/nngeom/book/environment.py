@@ -61,11 +61,13 @@ def device_kind() -> str:
 
 
 def fingerprint() -> dict[str, str]:
-    """The environment facts that invalidate an executed notebook: torch, device kind, fast-matmul verdict."""
+    """The environment facts that invalidate an executed notebook: torch, device kind, fast-matmul verdict, and
+    the opt-in arithmetic of `precision` when set."""
     from ..robustness import fast_matmul  # a probe of this machine's float32 arithmetic, not a science module
+    from .precision import mode
 
     return {"torch": versions()["torch"], "device": device_kind(),
-            "fast_matmul": "split-bf16" if fast_matmul.split_bf16_available() else "ieee-float32"}
+            "fast_matmul": "split-bf16" if fast_matmul.split_bf16_available() else "ieee-float32", **mode()}
 
 
 def provenance() -> dict:

@@ -230,10 +230,14 @@ def pairwise_distance(x: torch.Tensor, centres: torch.Tensor, p: float = 2.0) ->
     ``p = 2`` uses one matrix product ``sqrt(max(|x|^2 + |w|^2 - 2 x.w, 0))`` (gradient 0 at zero
     distance; backward in two matrix products; differentiable twice); any other ``p > 0`` uses a
     custom autograd function whose memory is O(B N) plus one bounded chunk (fused numba kernels for CPU
-    float tensors, chunks of centres in torch otherwise).
+    float tensors, chunks of centres in torch otherwise). Under autocast (the opt-in bf16 training of
+    `nngeom.book.precision`) it computes in float32: ``|x|^2 + |w|^2 - 2 x.w`` cancels near a centre.
     """
     p = _check_p(p)
     _check_pair(x, centres)
+    if torch.is_autocast_enabled(x.device.type):  # opt-in bf16 training (book.precision): distances stay float32
+        with torch.autocast(x.device.type, enabled=False):
+            return pairwise_distance(x.float(), centres.float(), p)
     if p == 2.0:
         return _L2Distance.apply(x, centres)
     x, centres = x.contiguous(), centres.contiguous()
