@@ -78,6 +78,21 @@ def test_noisy_centre_search_improves_training_loss_without_backprop():
     assert hist.test_accuracy[-1] > hist.test_accuracy[0]
 
 
+def test_search_control_fine_tunes_without_changing_the_units():
+    """add_prune=False fine-tunes the same units in place; the search itself swaps units for data points."""
+    x, y = _data(n=200, d=4, c=2, seed=5)
+    runs = {}
+    for add_prune in (False, True):
+        torch.manual_seed(1)
+        model = DictionaryMLP(4, 6, 2, similarity="softmax", tau=0.3)
+        start = model.centres.detach().clone()
+        hist = centre_search.noisy_centre_search(model, x, y, n_search=2, rounds=3, n_classes=2, fine_tune_steps=4,
+                                                 lr=1e-3, score_samples=100, progress=False, add_prune=add_prune)
+        assert model.n_centres == 6 and len(hist.loss) == 4
+        runs[add_prune] = float((model.centres.detach() - start).abs().amax())
+    assert 0 < runs[False] < 0.1 < runs[True]  # 12 Adam steps of 1e-3 move a centre by at most 0.012
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError):
         DictionaryMLP(0, 3, 2)

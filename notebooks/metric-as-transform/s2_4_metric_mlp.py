@@ -324,10 +324,14 @@ ablation_table.set_index(["Layer1", "h"])
 # with 25 tests at 95 %, about one failure is expected by chance even if every gap agrees, and with 2 seeds the
 # intervals are wide (few degrees of freedom).
 #
-# **Generalised distances** (section 2.5, matched budget): at $h = 5$, convex and invex above every other row, all
-# three above every fixed transform, and ordinary below invex, each a one-sided Welch test at 95 % between the
+# **Generalised distances** (section 2.5, matched budget): at $h = 5$, convex and invex above every other row, both
+# above every fixed transform, and ordinary below invex, each a one-sided Welch test at 95 % between the
 # per-seed values of the weakest row of one group and the strongest of the other (with a single seed, a plain
-# comparison of the values).
+# comparison of the values). The document is not consistent about the ordinary network: its text credits "the low
+# accuracy of ordinary neural network" to it not being a generalised metric, yet in its own Table 1 ordinary is above
+# every fixed transform at $h = 5$ (84.35 against linear's 81.17) and $h = 10$ (85.91 against 84.96); it is low only
+# against convex and invex. We therefore judge ordinary against invex only, and leave it out of "generalised beats
+# fixed".
 #
 # **Normalisation**: the $\ell^2$ network with normalisation above the same network without it, one-sided Welch.
 
@@ -422,15 +426,19 @@ if {"convex", "invex"} <= set(table_rows) and len(table_rows) > 2:
                  ours=compared(results[(low, small)]["best"]), check=above(results[(high, small)]["best"]),
                  source="sec. 2.5, Table 1 (h = 5: convex 88.29, invex 88.54, next best 84.35)",
                  cause=budget_cause, judged_at=judged, note="paper = the document's margin (points)")
-if generalised and fixed:
-    low, high = weakest(generalised, small), strongest(fixed, small)
-    nngeom.claim("A.T1.generalised-beat-fixed-h5", f"Table 1 at h = {small}: every learnable generalised distance "
-                 f"beats every fixed transform; ours = per-seed accuracy of the weakest generalised row ({low}) "
+learnable = [t for t in generalised if t != "ordinary"]  # sec. 2.5: ordinary is "not being a generalized form of metric"
+if learnable and fixed:
+    low, high = weakest(learnable, small), strongest(fixed, small)
+    nngeom.claim("A.T1.generalised-beat-fixed-h5", f"Table 1 at h = {small}: both learnable generalised distances "
+                 f"(convex, invex) beat every fixed transform; ours = per-seed accuracy of the weaker ({low}) "
                  f"against the strongest fixed one ({high})",
-                 paper=round(min(PAPER[t][0][0] for t in generalised) - max(PAPER[t][0][0] for t in fixed), 2),
+                 paper=round(min(PAPER[t][0][0] for t in learnable) - max(PAPER[t][0][0] for t in fixed), 2),
                  ours=compared(results[(low, small)]["best"]), check=above(results[(high, small)]["best"]),
-                 source="sec. 2.5, Table 1: \"these notion of learnable generalized distances work\"",
-                 cause=budget_cause, judged_at=judged, note="paper = the document's margin (points)")
+                 source="sec. 2.5, Table 1 (h = 5: convex 88.29, invex 88.54; best fixed transform, linear, 81.17)",
+                 cause=budget_cause, judged_at=judged,
+                 note="paper = the document's margin (points); a reading of the table, which the text sums up as "
+                      "'these notion of learnable generalized distances work'; ordinary is left out, as the text "
+                      "says it is not a generalised metric")
 if {"invex", "ordinary"} <= set(table_rows):
     nngeom.claim("A.T1.ordinary-below-invex", f"the ordinary network is below the invex one at h = {small}; ours = "
                  "per-seed accuracy of ordinary against invex (matched budget)",
@@ -482,7 +490,7 @@ if all(i in ledger for i in gen_ids) and ("invex", small) in inner:
         f"inner units and the flows k = 1, whose Layer1 has {over:.1f} times the linear layer's parameters. With it, "
         f"convex and invex are the two best rows: **{ledger[gen_ids[0]]['verdict']}**"
         + (f" ({ledger[gen_ids[0]]['detail']})" if ledger[gen_ids[0]]["detail"] else "") + "; "
-        f"every generalised row above every fixed one: **{ledger[gen_ids[1]]['verdict']}**; ordinary below invex: "
+        f"convex and invex above every fixed row: **{ledger[gen_ids[1]]['verdict']}**; ordinary below invex: "
         f"**{ledger[gen_ids[2]]['verdict']}**. At the fixed inner width k = {S.hidden} the three reach "
         + ", ".join(f"{n} {results[(f'{n} (k={S.hidden})', small)]['mean']:.2f}" for n in GENERALISED
                     if (f"{n} (k={S.hidden})", small) in results)

@@ -64,10 +64,12 @@ def noisy_centre_search(layer: DictionaryLayer, x: torch.Tensor, y: torch.Tensor
                         n_classes: int | None = None, fine_tune_steps: int = 0, lr: float = 1e-3,
                         batch_size: int = 128, score_samples: int = 2000,
                         test: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
-                        progress: bool = True) -> SearchHistory:
+                        progress: bool = True, add_prune: bool = True) -> SearchHistory:
     """Run the search in place on ``layer`` (and ``head``); returns the per-round history.
 
     ``x`` is flattened; ``score_samples`` random training samples score the centres each round.
+    ``add_prune=False`` is the search's control: the same rounds, random draws and fine-tuning batches, with no
+    unit added or removed (so any difference from the search is the add / prune itself).
     """
     if not isinstance(layer, DictionaryLayer):
         raise TypeError("layer must be a nngeom.local.dictionary.DictionaryLayer")
@@ -103,8 +105,9 @@ def noisy_centre_search(layer: DictionaryLayer, x: torch.Tensor, y: torch.Tensor
                   "centre search.rounds", total=rounds):
         pick = torch.randperm(len(x), generator=g)[:n_search]
         xs, ys = x[pick].to(dev), y[pick].to(dev)
-        layer.set_centres(torch.cat([layer.centres.detach(), xs]),
-                          torch.cat([layer.values.detach(), new_values(xs, ys).to(dev)]))
+        if add_prune:
+            layer.set_centres(torch.cat([layer.centres.detach(), xs]),
+                              torch.cat([layer.values.detach(), new_values(xs, ys).to(dev)]))
         if fine_tune_steps > 0:
             layer.train()
             head.train()
@@ -119,8 +122,9 @@ def noisy_centre_search(layer: DictionaryLayer, x: torch.Tensor, y: torch.Tensor
         layer.eval()
         head.eval()
         idx = torch.randperm(len(x), generator=g)[:score_samples]
-        losses = removal_losses(layer, head, x[idx].to(dev), y[idx].to(dev))
-        keep = torch.sort(torch.argsort(losses, descending=True)[:keep_n]).values
-        layer.set_centres(layer.centres.detach()[keep], layer.values.detach()[keep])
+        if add_prune:
+            losses = removal_losses(layer, head, x[idx].to(dev), y[idx].to(dev))
+            keep = torch.sort(torch.argsort(losses, descending=True)[:keep_n]).values
+            layer.set_centres(layer.centres.detach()[keep], layer.values.detach()[keep])
         record()
     return history
