@@ -252,7 +252,9 @@ row_depth = nngeom.claim(
 # of the differing bits switched to $x_1$'s values), then search an image $z$ with that pattern, starting from the
 # midpoint of the two images and minimising the hinge $\sum_i \max(0, m - s_i h_i(z))$ on the pre-activations. The
 # document reports that "the hamming distance to the chosen activation pattern stay big", maybe because a random
-# pattern is not reachable.
+# pattern is not reachable. A miss counts only if the same search, from the same start, reaches a pattern that is
+# reachable by construction: the pattern of the image a quarter of the way from $x_0$ to $x_1$ (the positive
+# control; its miss is measured against the bits that separate the start from that target).
 
 # %%
 rng3 = np.random.default_rng(S.seed)
@@ -266,18 +268,29 @@ for a, b in pairs:
     target[flipped] = bits[1][flipped]
     z = geodesic.reach_pattern(net, target, (x0 + x1) / 2, steps=S.midpoint_steps)
     bz = geodesic.patterns_of(net, torch.stack([(x0 + x1) / 2, z]))
+    quarter = x0 + 0.25 * (x1 - x0)
+    reachable = geodesic.patterns_of(net, quarter[None])[0]
+    zc = geodesic.reach_pattern(net, reachable, (x0 + x1) / 2, steps=S.midpoint_steps)
+    bc = geodesic.patterns_of(net, zc[None])[0]
     reach_rows.append({"pair": (a, b), "d_H(x0, x1)": len(differing), "bits switched": len(flipped),
                        "d_H(midpoint image, target)": int((bz[0] != target).sum()),
                        "d_H(z, target)": int((bz[1] != target).sum()),
-                       "d_H(x0, z)": int((bits[0] != bz[1]).sum()), "d_H(z, x1)": int((bz[1] != bits[1]).sum())})
+                       "d_H(x0, z)": int((bits[0] != bz[1]).sum()), "d_H(z, x1)": int((bz[1] != bits[1]).sum()),
+                       "control: d_H(midpoint image, reachable)": int((bz[0] != reachable).sum()),
+                       "control: d_H(z, reachable)": int((bc != reachable).sum())})
 reach = pd.DataFrame(reach_rows)
 print(reach.to_string())
 miss = float((reach["d_H(z, target)"] / reach["bits switched"]).mean())
+control_miss = float((reach["control: d_H(z, reachable)"]
+                      / reach["control: d_H(midpoint image, reachable)"].clip(lower=1)).mean())
 row_miss = nngeom.claim(
     "P.5.2.alg3-misses", "Algorithm 3 does not reach the chosen in-between pattern (d_H(z, target) over the number of "
-    "switched bits, mean over pairs)", paper="stays big", ours=miss, check=nngeom.at_least(0.1),
+    "switched bits, mean over pairs), while the same search reaches a reachable pattern (the control)",
+    paper="stays big", ours={"random in-between target": miss, "reachable target (control)": control_miss},
+    check=nngeom.holds(miss >= 0.1 and control_miss < 0.1, "miss >= 0.1 of the switched bits, control < 0.1"),
     source="sec. 5.2.3: \"the hamming distance to the chosen activation pattern stay big\"",
-    note="'big' read as at least a tenth of the bits the target switched")
+    note="'big' read as at least a tenth of the bits the target switched; the control, measured the same way, has "
+         "to stay below that, or the search itself is what fails")
 
 # %% [markdown]
 # ## Claims
@@ -302,4 +315,5 @@ nngeom.reading(
       f"**{mid_claims[2]['verdict']}** (Algorithm 2), Algorithm 1 before 2 **{row_alg['verdict']}**. With the last "
       f"convolution only the midpoint's ratio is {depth_summary['deep layer only (layer3)']:.3f}, with all layers "
       f"{depth_summary['all layers']:.3f} (sec. 5.3: **{row_depth['verdict']}**). Algorithm 3 misses "
-      f"{miss:.0%} of the switched bits (**{row_miss['verdict']}**).")
+      f"{miss:.0%} of the switched bits, against {control_miss:.0%} for a reachable target "
+      f"(**{row_miss['verdict']}**).")

@@ -227,6 +227,13 @@ table = pd.DataFrame(rows)
 noise_error = float(abs(table.query("input == 'white noise' and representation == 'signal'")["alpha"].iloc[0]))
 display(table.round(3))
 print(f"\nerror proxy: |alpha| fitted on the white-noise signal itself = {noise_error:.3f}")
+# The signal's proxy comes from 3072-dimensional noise; a hidden representation has cfg["hidden"] dimensions, and a
+# finite sample of white noise bends its spectrum by an amount that depends on the dimension (a wider
+# Marchenko-Pastur law for 3072 / n_spectrum than for hidden / n_spectrum). The flatness and decay claims of the
+# hidden representations therefore use the same proxy measured at their own dimension and sample size (ours).
+matched_error = float(abs(fit(spectrum.covariance_spectrum(
+    spectrum.white_noise(S.n_spectrum, (cfg["hidden"],), seed=S.noise_seed))).alpha))
+print(f"the same proxy at the hidden dimension ({cfg['hidden']} units, {S.n_spectrum} samples) = {matched_error:.3f}")
 
 
 def alpha(source, kind, column="alpha"):
@@ -237,8 +244,9 @@ def alpha(source, kind, column="alpha"):
 # ## Claims
 #
 # The document's tests are visual (straight lines, shapes that do not move with the scale) plus the exponent. We
-# make them numerical with the document's own yardstick, the error proxy $|\alpha|$ of the white-noise signal: a
-# spectrum is *flat* when its $|\alpha|$ is below the proxy and *decays* when its $\alpha$ exceeds it; it is
+# make them numerical with the document's own yardstick, the error proxy $|\alpha|$ of the white-noise signal,
+# measured for a hidden representation at its own dimension and sample size (white noise of `hidden` dimensions):
+# a spectrum is *flat* when its $|\alpha|$ is below the proxy and *decays* when its $\alpha$ exceeds it; it is
 # *more scale-free* than another when its exponent moves less between scales; a *better power law* has a higher
 # $r^2$ of the log-log line. Eq. 2 gives the criterion of an optimal code, $\alpha > 1$.
 
@@ -251,9 +259,10 @@ nngeom.claim("R.spec.KH-cifar", "The trained local layer's spectrum on CIFAR-10 
              note="the threshold is eq. 2's alpha > 1, the document's criterion of an optimal code",
              cause="scale: hidden, n_train (256 units trained on 6000 images shorten the power-law range)")
 nngeom.claim("R.spec.KH-noise", "The trained local layer projects white noise to a decaying (power-law) spectrum",
-             paper="power law on noise", ours=alpha("white noise", "KH layer"), check=nngeom.greater_than(noise_error),
+             paper="power law on noise", ours=alpha("white noise", "KH layer"), check=nngeom.greater_than(matched_error),
              source='sec. 3, Fig. 2: "Surprisingly, even random signals appear to get projected to power law '
-                    'representations."', note="decays: alpha above the document's error proxy (white-noise alpha)")
+                    'representations."', note="decays: alpha above the document's error proxy (white-noise alpha), "
+                                             "measured at the representation's dimension")
 nngeom.claim("R.spec.KH-steeper-than-data", "The local layer's exponent on CIFAR-10 exceeds the data's",
              paper="representation exponents larger than the data's",
              ours={"KH layer": alpha("CIFAR-10", "KH layer"), "data": alpha("CIFAR-10", "signal")},
@@ -287,9 +296,9 @@ nngeom.claim("R.spec.untrained-scale-free", "The untrained layer's CIFAR-10 expo
              source='sec. 3, Fig. 2: "Surprisingly, the untrained network appears to have a scale free spectrum, even '
                     'for CIFAR10 input."')
 nngeom.claim("R.spec.init-noise-flat", "The untrained layer's spectrum on white noise is flat",
-             paper="flat", ours=abs(alpha("white noise", "Initialized")), check=nngeom.less_than(noise_error),
+             paper="flat", ours=abs(alpha("white noise", "Initialized")), check=nngeom.less_than(matched_error),
              source='sec. 3, Fig. 2: "Also the latent representations of white noise just after initialization are '
-                    'flat."', note="flat: |alpha| below the document's error proxy")
+                    'flat."', note="flat: |alpha| below the document's error proxy at the representation's dimension")
 bp_vs_kh = {"r2 BP": alpha("CIFAR-10", "BP", R2), "r2 KH layer": alpha("CIFAR-10", "KH layer", R2),
             "spread BP": alpha("CIFAR-10", "BP", SPREAD), "spread KH layer": alpha("CIFAR-10", "KH layer", SPREAD)}
 nngeom.claim("R.spec.BP-not-power-law", "BP's CIFAR-10 spectrum is a worse power law than the local layer's, in "
@@ -308,11 +317,20 @@ nngeom.claim("R.spec.L2-JReg-steeper", "L2 decays more steeply than JReg, and JR
 deviation = abs(alpha("CIFAR-10", "SpecReg") - S.spec_alpha)
 nngeom.claim("R.spec.SpecReg-cifar", "SpecReg's CIFAR-10 exponent deviates from its target alpha = 1 by more than "
              "the error estimate", paper="deviates more than expected", ours=deviation,
-             check=nngeom.greater_than(noise_error),
+             check=nngeom.greater_than(matched_error),
              source='sec. 3, Fig. 3: "since the model was optimized for alpha=1, its estimated exponent including the '
                     'inaccuracy deviates more from the target than expected."',
              note="ours = |alpha(h) - 1| on CIFAR-10, fitted on h as Fig. 3 shows; the error estimate is the "
-                  "document's white-noise proxy")
+                  "document's white-noise proxy at the representation's dimension")
+deviation_hat = abs(alpha("CIFAR-10", "SpecReg", "alpha of h_hat") - S.spec_alpha)
+nngeom.claim("R.spec.SpecReg-cifar.h_hat", "... and so does the exponent of h_hat = ReLU(h)^n, the representation the "
+             "penalty acts on", paper="deviates more than expected", ours=deviation_hat,
+             check=nngeom.greater_than(matched_error),
+             source='sec. 3, Fig. 3: "since the model was optimized for alpha=1, its estimated exponent including the '
+                    'inaccuracy deviates more from the target than expected."',
+             note="the penalty targets alpha = 1 on h_hat (reconstruction: the document does not say which "
+                  "representation it regularised); on h the target is not imposed, so the deviation there is "
+                  "expected, and this row is the one where 'deviates' could fail")
 spec_quality = {"r2 SpecReg": alpha("CIFAR-10", "SpecReg", R2), "r2 BP": alpha("CIFAR-10", "BP", R2),
                 "spread SpecReg": alpha("CIFAR-10", "SpecReg", SPREAD), "spread BP": alpha("CIFAR-10", "BP", SPREAD)}
 nngeom.claim("R.spec.SpecReg-power-law", "SpecReg's CIFAR-10 spectrum is a better power law than BP's",
@@ -323,9 +341,9 @@ nngeom.claim("R.spec.SpecReg-power-law", "SpecReg's CIFAR-10 spectrum is a bette
              source='sec. 3, Fig. 3: "As expected, spectral regularization achieves a good power law spectrum for '
                     'CIFAR10 input."', cause="reconstruction: spec_method (the penalty acts on h_hat, Fig. 3 shows h)")
 nngeom.claim("R.spec.SpecReg-noise-flat", "SpecReg's spectrum on white noise is flat",
-             paper="flat on white noise", ours=abs(alpha("white noise", "SpecReg")), check=nngeom.less_than(noise_error),
+             paper="flat on white noise", ours=abs(alpha("white noise", "SpecReg")), check=nngeom.less_than(matched_error),
              source='sec. 3, Fig. 3: "for white noise input, the spectrally regularized model exhibits a completely flat '
-                    'spectrum"', note="flat: |alpha| below the document's error proxy")
+                    'spectrum"', note="flat: |alpha| below the document's error proxy at the representation's dimension")
 
 # %% [markdown]
 # ## Claims table
@@ -341,7 +359,8 @@ nngeom.claims_table()
 
 # %%
 nngeom.reading(
-    f"Error proxy (|alpha| of the white-noise signal): {noise_error:.2f}. Exponents on CIFAR-10: data "
+    f"Error proxy (|alpha| of the white-noise signal): {noise_error:.2f}; at the hidden dimension: "
+    f"{matched_error:.2f}. Exponents on CIFAR-10: data "
     f"{alpha('CIFAR-10', 'signal'):.2f}, initialised layer {alpha('CIFAR-10', 'Initialized'):.2f}, trained local "
     f"layer {alpha('CIFAR-10', 'KH layer'):.2f} (r2 {alpha('CIFAR-10', 'KH layer', R2):.3f}); BP "
     f"{alpha('CIFAR-10', 'BP'):.2f}, L2 {alpha('CIFAR-10', 'L2'):.2f}, JReg {alpha('CIFAR-10', 'JReg'):.2f}, "
