@@ -184,9 +184,9 @@ unique = nngeom.claim(
 into = nngeom.claim(
     "A.2.8.into", "Not every distance triple is reached (into, not onto): fraction of random triples with a "
     "preimage, convex contour", paper="below 1", ours=float(summary.loc[convex, "random_triples_reached"]),
-    check=nngeom.less_than(1.0),
-    source='sec. 2.8: "any possible set of distances might not even intersect, and not have any input associated '
-           'with it"')
+    check=nngeom.less_than(1.0), kind="check",
+    note="a check, not a reproduction: three distances of a 2-d input form a 2-d surface in R^3, so a random triple "
+         "almost surely has no preimage; this row records the fraction for sec. 2.8's 'might not even intersect'")
 multiple = nngeom.claim(
     "A.2.8.invex-multiple", "1-invex contours of two centres meet in more points than convex ones (largest number "
     "of points sharing two distances)", paper="intersect at multiple points",
