@@ -38,6 +38,7 @@ seed = None
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 import torch
 from myst_nb import glue
 from torch.nn import functional as F
@@ -136,14 +137,22 @@ brighter = (patches.norm(dim=1) > w.norm()).float()
 beaters = others["dot product"] > itself["dot product"]
 print(f"{100 * brighter.mean():.1f}% of the patches are brighter (larger norm) than the reference; "
       f"dot product above the reference's own: {100 * beat['dot product']:.1f}%")
+intensity = stats.spearmanr(patches.norm(dim=1).numpy(), others["dot product"].numpy(), alternative="greater")
 dot_beats = nngeom.claim(
     "A.2.2.dot-beats-reference", "Patches of real images get a higher dot product with the reference than the "
     "reference itself; ours = fraction of patches", paper="higher activation than the reference itself",
-    ours=beat["dot product"], check=nngeom.greater_than(0.0),
-    source="sec. 2.2, Fig. 2: \"Dot product gives higher activation for larger intensity of input, more than dot "
-           "product with reference input itself\"",
-    note="the document shows scaled copies (alpha > 1, an identity); on other images' patches the outcome depends on "
-         "the data and on how bright the reference is")
+    ours=beat["dot product"], check=nngeom.greater_than(0.0), kind="check",
+    note="a check: by Cauchy-Schwarz only patches brighter than the reference can beat it, and among ~10^5 patches "
+         "one suffices; the document's statement about intensity is judged by A.2.2.dot-grows-with-intensity")
+dot_grows = nngeom.claim(
+    "A.2.2.dot-grows-with-intensity", "The dot product with the reference grows with the patch's intensity (its norm): "
+    f"Spearman correlation over the {len(patches)} patches, one-sided",
+    paper="higher activation for larger intensity",
+    ours={"Spearman rho": float(intensity.statistic), "p (rho > 0)": float(intensity.pvalue)},
+    check=nngeom.holds(bool(intensity.pvalue < 0.05 and intensity.statistic > 0), "rho > 0, one-sided p < 0.05"),
+    source="sec. 2.2, Fig. 2: \"Dot product gives higher activation for larger intensity of input\"",
+    note="patches of other images, not the document's scaled copies (for those it is an identity); overlapping "
+         "patches are not independent, so the p-value is optimistic")
 nngeom.claim("A.2.2.l2-reference-best", "No patch is closer in l2 than the reference itself; ours = fraction that is",
              paper="minimum when input and target match", ours=beat["l2 distance"], check=nngeom.equals(0.0),
              kind="check", note="identity: the reference is at distance 0 from itself");
@@ -214,7 +223,9 @@ nngeom.reading(
     f"Over scaled copies of a real patch, the $\\ell^2$ distance is smallest at $\\alpha$ = {best_l2:.3f}, the dot "
     f"product largest at $\\alpha$ = {best_dot:.3f} ({'the end' if best_dot == alphas[-1].item() else 'inside'} of the range) and the cosine varies by {cos_range:.1e}. "
     f"Among {len(patches)} patches of {S.n_images} test images, {beat['dot product']:.1%} get a higher dot product "
-    f"with the reference than the reference itself (**{dot_beats['verdict']}**), while {beat['l2 distance']:.1%} "
+    f"with the reference than the reference itself (a check: {dot_beats['verdict']}); the dot product rises with "
+    f"the patch's norm, Spearman rho = {dot_grows['ours']['Spearman rho']:.2f} (**{dot_grows['verdict']}**), while "
+    f"{beat['l2 distance']:.1%} "
     f"are closer to it in $\\ell^2$ and {beat['cosine']:.1%} have a higher cosine. As a kernel on its own image, the "
     f"$\\ell^2$ map peaks at {found['l2 similarity (-distance)']} (the patch is at {(top, left)}), the dot-product "
     f"map at {found['dot product']} and the cosine map at {found['cosine']}."
