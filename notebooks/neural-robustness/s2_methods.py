@@ -381,6 +381,14 @@ if S.l2_form == "norm":
                                     "squared: smaller ||W|| and lower accuracy than the norm"))
 else:
     print("this profile uses the squared L2 penalty; no comparison is run")
+weights = {name: float(models[name].encoder_weight().detach().norm()) for name in ("BP", "L2")}
+guard = {"accuracy L2 / BP": accuracy["L2"] / accuracy["BP"], "||W|| L2 / BP": weights["L2"] / weights["BP"]}
+nngeom.claim("R.L2.not-collapsed", f"The L2 model ({S.l2_form} penalty) has not collapsed: test accuracy at least "
+             "90 % of BP's and ||W||_F at least 10 % of BP's", paper=None, ours=guard, kind="check",
+             check=nngeom.holds(guard["accuracy L2 / BP"] >= 0.9 and guard["||W|| L2 / BP"] >= 0.1,
+                                "accuracy ratio >= 0.9 and weight-norm ratio >= 0.1"),
+             note="a guard of the penalty's form at every profile (the squared one at paper): a collapsed W would "
+                  "leave every L2 claim resting on a near-chance model; the two ratios are ours")
 
 if pruned_any:
     _, raw_record = rm.trained_variant("KH-raw", cfg)
