@@ -166,6 +166,68 @@ far_softmax_row = nngeom.claim("L.3.far.softmax", "Plain softmax neurons fire st
 far.round(4)
 
 # %% [markdown]
+# The write-up also says how the far activation looks: "The activation grows radially in direction of center from
+# other centers". Along the ray from the centres' mean through the outermost centre, beyond that centre, we follow
+# the centre's own activation under plain softmax at every temperature (it should grow with the distance travelled)
+# and under the $\epsilon$-softmax (where the $\epsilon$ neuron should take over once the ray leaves the
+# $\epsilon$ ball).
+
+# %%
+mean_point = centres_2d.mean(0)
+outer = int(torch.argmax((centres_2d - mean_point).norm(dim=1)))
+direction = (centres_2d[outer] - mean_point) / (centres_2d[outer] - mean_point).norm()
+steps_out = torch.linspace(0.0, 3.0, 61)
+ray = centres_2d[outer] + steps_out[:, None] * direction
+d_ray = torch.cdist(ray.double(), centres_2d.double())  # float64: near 1 the steps are below float32 rounding
+ray_softmax = {t: similarity.softmax_similarity(d_ray, t)[:, outer] for t in S.taus}
+ray_eps_all = similarity.epsilon_softmax(d_ray, eps_mid, tau_mid)
+ray_eps, ray_eps_neuron = ray_eps_all[:, outer], ray_eps_all[:, -1]
+ray_squared = {t: similarity.softmax_similarity(d_ray ** 2, t)[:, outer] for t in S.taus}  # -d^2 / tau instead
+growth = {f"tau={t}": {"at the centre": float(a[0]), "3 beyond": float(a[-1]),
+                       "smallest step": float((a[1:] - a[:-1]).min())} for t, a in ray_softmax.items()}
+squared_grows = all(float((a[1:] - a[:-1]).min()) >= -1e-12 and float(a[-1]) > float(a[0])
+                    for a in ray_squared.values())
+fig, ax = plt.subplots(figsize=(6, 3.4))
+for k, (t, a) in enumerate(ray_softmax.items()):
+    ax.plot(steps_out, a, color=f"C{k}", label=f"softmax, tau={t}")
+    ax.plot(steps_out, ray_squared[t], color=f"C{k}", ls=":", label=f"softmax of -d^2, tau={t}")
+ax.plot(steps_out, ray_eps, "k--", label=f"eps-softmax, tau={tau_mid}, eps={eps_mid}")
+ax.set(xlabel="distance beyond the outer centre, away from the others", ylabel="the outer centre's activation")
+ax.legend(fontsize=8)
+fig.tight_layout()
+glue("s3-radial-growth", fig, display=False)
+plt.close(fig)
+radial_row = nngeom.claim(
+    "L.3.far.radial-growth", "Plain softmax: the outer centre's activation grows along the ray away from the other "
+    "centres, at every temperature (no step down beyond 1e-12 in float64, and higher 3 units out than at the centre)",
+    paper="grows radially", ours=growth,
+    check=nngeom.holds(all(g["smallest step"] >= -1e-12 and g["3 beyond"] > g["at the centre"] for g in growth.values()),
+                       "non-decreasing along the ray and higher at its end"),
+    source="sec. 3, Fig. 3: \"The activation grows radially in direction of center from other centers\"",
+    cause="reconstruction: the similarity: with -d / tau the outer centre's lead over another centre, d_j - d_o, "
+          "tends to the constant (c_o - c_j).u along the ray, below its value |c_o - c_j| at the centre, so the "
+          "activation settles slightly lower; with -d^2 / tau the lead grows linearly and the activation "
+          f"{'rises to 1 at every temperature' if squared_grows else 'does not rise either'}")
+beyond = (d_ray[:, outer] > eps_mid).float() > 0
+nngeom.claim("L.3.far.radial-epsilon", "With the epsilon neuron, once the ray leaves the epsilon ball the epsilon "
+             "neuron fires more than the outer centre (smallest lead over the ray beyond the ball)",
+             paper="local activation", ours=float((ray_eps_neuron - ray_eps)[beyond].min()),
+             check=nngeom.greater_than(0.0), kind="check",
+             note="beyond epsilon the epsilon neuron's entry -epsilon / tau exceeds the centre's -d / tau, so it leads; "
+                  "how much the centre keeps depends on the temperature (the figure)")
+pd.DataFrame(growth).T.round(4)
+
+# %% [markdown]
+# ```{glue:figure} s3-radial-growth
+# :name: fig-s3-radial-growth
+#
+# Section 3, Figure 3 (a measurement the write-up describes in words): the outermost centre's activation along the
+# ray from the centres' mean through it, beyond the centre, with the similarity $-d/\tau$ (solid) and $-d^2/\tau$
+# (dotted). Look at whether the softmax curves rise with the distance, and how far the dashed $\epsilon$-softmax
+# curve drops once the ray leaves the $\epsilon$ ball.
+# ```
+
+# %% [markdown]
 # ## Figure 4: local residual MLP on two spirals
 #
 # $Y = X + A V$ with $\epsilon$-softmax activations ($\epsilon$ tracked as the moving average of the mean
