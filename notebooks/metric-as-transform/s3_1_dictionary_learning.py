@@ -261,11 +261,16 @@ for name, per_width in results.items():
                          check=nngeom.holds(p_var >= 0.05, f"two-sided F test of the variances, p = {p_var:.3g} >= 0.05"),
                          source="sec. 3.1.1, Table 3 (std row)",
                          note="the authors' code reports np.std (ddof 0); it is compared as ddof 1")
-        nngeom.claim(f"A.T3.{short}.h{h}.max", f"Table 3, {name}, h={h}: max over seeds (%)",
-                     paper=paper["max"][k], ours=float(acc.max()), check=nngeom.within(max(2.0, 2 * paper["std"][k])),
-                     source="sec. 3.1.1, Table 3 (max row)",
-                     note="the maximum of 20 draws has no interval from the reported statistics; tolerance 2 paper "
-                          "stds (at least 2 points), fixed before the run")
+        if len(acc) > 1:  # the max of PAPER_SEEDS draws from a normal with our mean and std: its 95 % band
+            sims = np.random.default_rng(S.seed).normal(acc.mean(), acc.std(ddof=1), (20000, PAPER_SEEDS)).max(1)
+            band = [float(np.quantile(sims, 0.025)), float(np.quantile(sims, 0.975))]
+            nngeom.claim(f"A.T3.{short}.h{h}.max", f"Table 3, {name}, h={h}: the document's max over {PAPER_SEEDS} seeds "
+                         "lies in the 95 % band of the max of as many of our draws (%)",
+                         paper=paper["max"][k], ours={"our max": float(acc.max()), "95 % band": band},
+                         check=nngeom.holds(band[0] <= paper["max"][k] <= band[1], "paper max within the band"),
+                         source="sec. 3.1.1, Table 3 (max row)",
+                         note=f"band: 20,000 simulated maxima of {PAPER_SEEDS} normal draws with our mean and std over "
+                              f"{len(acc)} seeds")
 
 # %% [markdown]
 # ## Figure 11: where do the neurons fire?
@@ -334,8 +339,11 @@ pd.DataFrame(measured).round(4)
 # ```
 
 # %% [markdown]
-# The temperature controls the hardness: at low $\tau$ the maps approach the Voronoi cells of the keys, at high
-# $\tau$ neighbouring neurons share the input. With $\epsilon$ the regions stay bounded for every temperature.
+# The temperature controls the hardness. The winning neuron of a softmax of $-d/\tau$ is the nearest key at every
+# $\tau$ (its map is always the Voronoi diagram of the keys); what the temperature changes is how close the
+# activations come to that diagram's one-hot indicator. We measure the mean $\tfrac12\lVert a(x) -
+# \mathrm{onehot}(\mathrm{cell}(x))\rVert_1$ over the grid (0: a hard Voronoi partition) at each $\tau$ of the
+# panels, and, with $\epsilon$, whether the $\epsilon$ neuron still wins on the far circle at every $\tau$.
 
 # %%
 fig, axes = plt.subplots(2, len(S.tau_maps), figsize=(4.2 * len(S.tau_maps), 8.4), squeeze=False)
@@ -345,6 +353,31 @@ for j, tau in enumerate(S.tau_maps):
 fig.tight_layout()
 glue("s3_1-fig11-tau", fig, display=False)
 plt.close(fig)
+cells = voronoi.distance_regions(grid, keys_2d)
+hardness = {}
+for tau in S.tau_maps:
+    act = maps("softmax", tau)[0][:, :-1]  # the last column is the (absent, zero) epsilon neuron
+    far_eps = maps("epsilon_softmax", tau, S.epsilon_map)[1]
+    hardness[tau] = {"argmax = Voronoi cell": float((act.argmax(1) == cells).float().mean()),
+                     "distance to the hard partition": float(0.5 * (act - nn.functional.one_hot(cells, len(keys_2d))
+                                                                     .to(act)).abs().sum(1).mean()),
+                     "epsilon neuron wins on the far circle": float((far_eps.argmax(1) == far_eps.shape[1] - 1)
+                                                                    .float().mean())}
+hardness_table = pd.DataFrame(hardness).T.rename_axis("tau")
+taus_sorted = sorted(hardness)
+toward = [hardness[t]["distance to the hard partition"] for t in taus_sorted]
+voronoi_row = nngeom.claim(
+    "A.3.1.low-tau-voronoi", "softmax: the activations approach the Voronoi partition of the keys as tau decreases "
+    "(distance to the hard partition increases with tau over the panels' temperatures)",
+    paper="Voronoi diagram at low temperature", ours=dict(zip(map(str, taus_sorted), toward)),
+    check=nngeom.holds(all(a < b for a, b in zip(toward, toward[1:])), "strictly increasing with tau"),
+    source='sec. 3.1.4: "For low temperature, the softmax decision boundary is hard, and Voronoi diagram is produced"')
+nngeom.claim("A.3.1.eps-bounded-every-tau", "epsilon-softmax: the epsilon neuron wins everywhere on the far circle at "
+             "every temperature of the panels (smallest share)", paper="bounded regions",
+             ours=min(h["epsilon neuron wins on the far circle"] for h in hardness.values()),
+             check=nngeom.equals(1.0), kind="check",
+             note="beyond epsilon the epsilon neuron's entry -epsilon / tau is the largest, at any tau")
+hardness_table.round(4)
 
 # %% [markdown]
 # ```{glue:figure} s3_1-fig11-tau
