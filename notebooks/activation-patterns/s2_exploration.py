@@ -155,10 +155,33 @@ nngeom.claim("P.2.1.deep-saturate", "Without normalisation, layers 4-10 saturate
              "p < 0.05 or p > 0.95)", paper="almost all 0 or 1", ours=float(plain_sat[3:].mean()),
              check=nngeom.at_least(0.5), source="sec. 2.1: \"Starting after the 3rd layer ... Either an activation "
              "always activate or never activate\"", note="'almost' read as at least half the units of layers 4-10")
-nngeom.claim("P.2.1.bn-not-saturated", "With BatchNorm deep-layer probabilities stay near 0.5 (saturated fraction, "
-             "layers 4-10)", paper="close to 0.5", ours=float(bn_sat[3:].mean()), check=nngeom.at_most(0.1),
+nngeom.claim("P.2.1.bn-not-saturated", "With BatchNorm deep-layer probabilities stay near 0.5 at initialisation "
+             "(saturated fraction, layers 4-10, batch statistics)", paper="close to 0.5", ours=float(bn_sat[3:].mean()),
+             check=nngeom.at_most(0.1), kind="check",
+             note="a check: at initialisation BatchNorm (gamma 1, beta 0) centres every pre-activation on its batch "
+                  "mean, so p near 0.5 holds by construction; P.2.1.bn-not-saturated.trained is the test")
+bn_trained_sat = saturated(deep["BatchNorm"]["trained"])
+nngeom.claim("P.2.1.bn-not-saturated.trained", "... and after training, with its running statistics (saturated "
+             "fraction, layers 4-10)", paper="close to 0.5", ours=float(bn_trained_sat[3:].mean()),
+             check=nngeom.at_most(0.1),
              source="sec. 2.1: \"If we add BatchNormalization between each layer however, the probability to activate "
              "at each layer is close to 0.5\"", note="read as at most 10 % of the units saturated")
+deep_init = np.concatenate(list(deep["plain"]["init"].values())[3:])
+always_on = int((deep_init > 0.95).sum())
+n_saturated = int(((deep_init < 0.05) | (deep_init > 0.95)).sum())
+nngeom.claim("P.2.1.deep-saturate.half-on", "Saturated units of layers 4-10 are always on about as often as never on "
+             f"(share always on among the {n_saturated} saturated units)", paper=0.5,
+             ours=always_on / max(n_saturated, 1), check=nngeom.rate_consistent(max(n_saturated, 1)),
+             source="sec. 2.1: \"almost a Bernoulli(0, 1, p=0.5)\"",
+             note="a unit that always or never activates is a Bernoulli(0, 1) unit; p = 0.5 read as half of them on")
+layer2 = list(deep["plain"]["init"].values())[1]
+ks = stats.kstest(layer2, "uniform")
+nngeom.claim("P.2.1.second-layer-uniform", "At initialisation the second layer's probabilities are close to uniform "
+             "on [0, 1] (Kolmogorov-Smirnov distance; not rejected at 5 %)", paper="close to uniform",
+             ours={"KS distance": float(ks.statistic), "p": float(ks.pvalue)},
+             check=nngeom.holds(bool(ks.pvalue >= 0.05), "KS test not rejected at 5 %"),
+             source="sec. 2.1: \"Second layer, the probability of activation is close to uniform\"",
+             note="256 units: the test rejects a KS distance above about 0.085")
 acc_plain = max(deep["plain"]["history"]["test_accuracy"])
 acc_bn = max(deep["BatchNorm"]["history"]["test_accuracy"])
 nngeom.claim("P.2.1.plain-does-not-train", "The 10-layer network without normalisation does not train "

@@ -186,7 +186,7 @@ ranks = pd.DataFrame({name: {"90 % of the energy": effective_rank(s, 0.90), "99 
                              "numerical rank": int((s > s[0] * max(3072, S.n_svd) * np.finfo(np.float32).eps).sum())}
                       for name, s in spectra.items()})
 print(f"{S.n_svd} ({S.n_svd_fft} with |FFT|) stacked W_x of the '{classes[unit]}' unit")
-_ = nngeom.claim("P.6.2.rank-bound", "The stacked W_x of the MLP have rank at most 256 (the first layer's width)",
+rank_row = nngeom.claim("P.6.2.rank-bound", "The stacked W_x of the MLP have rank at most 256 (the first layer's width)",
                  ours=int(ranks.loc["numerical rank", "real images"]), check=nngeom.at_most(256), kind="check",
                  note="W_{a,x} = v^T diag(a_1) A^1 lies in the row space of A^1: a theorem, a check of our code")
 ranks
@@ -472,7 +472,8 @@ nngeom.reading(
     + " of the norm, against the document's 9 %; after 100 steps "
     + ", ".join(f"{explained.loc['explained after 100', f'{n}, {u}']:.0%}" for n in decompositions for u in ("bird", "plane"))
     + f" against 40 % (dictionary of {S.n_dict} images; the document's 20,000). "
-    + f"The stacked maps of the MLP have numerical rank {ranks.loc['numerical rank', 'real images']} (at most 256). "
+    + f"The stacked maps of the MLP have numerical rank {ranks.loc['numerical rank', 'real images']} (the bound of "
+      f"256: {rank_row['verdict']}). "
     + "The final noise scales (log10; the document -4.00, -3.52, -3.23, -4.29) are "
     + "; ".join(f"{n}: " + ", ".join(f"{ours_scales[(n, c)]:.2f}" for c in configs) for n in ("MLP", "convnet"))
     + f". Within half a decade of the document: {len(match['MLP'])} of 4 configurations for the MLP and "
