@@ -308,6 +308,17 @@ nngeom.claim("R.spec.BP-not-power-law", "BP's CIFAR-10 spectrum is a worse power
                                 "lower r2 and larger spread over scales than the KH layer"),
              source='sec. 3, Fig. 3: "the naive Single Hidden Layer Perceptron (SHLP) model does not have a power '
                     'spectrum, neither in terms of its profile shape nor its scaling."')
+weightreg = {kind: {"r2": alpha("CIFAR-10", kind, R2), "spread": alpha("CIFAR-10", kind, SPREAD)}
+             for kind in ["L2", "JReg"]}
+nngeom.claim("R.spec.weightreg-not-power-law", "Neither weight-regularised model (L2, JReg) has a power-law CIFAR-10 "
+             "spectrum: each a worse power law than the local layer's, in shape (r2) and in scaling (spread)",
+             paper="neither close to a power law",
+             ours={**weightreg, "KH layer": {"r2": bp_vs_kh["r2 KH layer"], "spread": bp_vs_kh["spread KH layer"]}},
+             check=nngeom.holds(all(v["r2"] < bp_vs_kh["r2 KH layer"] and v["spread"] > bp_vs_kh["spread KH layer"]
+                                    for v in weightreg.values()),
+                                "lower r2 and larger spread over scales than the KH layer, for L2 and for JReg"),
+             source='sec. 4: "neither of the weight regularized models exhibit spectra close to a power law"',
+             note="the yardstick of R.spec.BP-not-power-law")
 bp_like = {kind: alpha("CIFAR-10", kind) for kind in ["L2", "JReg", "BP"]}
 nngeom.claim("R.spec.L2-JReg-steeper", "L2 decays more steeply than JReg, and JReg more than BP",
              paper="alpha_L2 > alpha_JReg > alpha_BP", ours=bp_like, check=nngeom.order(["L2", "JReg", "BP"]),
