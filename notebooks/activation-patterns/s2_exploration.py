@@ -250,7 +250,28 @@ row_towards = nngeom.claim(
     paper="distances approach 128 as learning goes", ours={"initialisation": initial_means, "trained": trained_means},
     check=nngeom.holds(bool(np.all(np.abs(trained_means - 128) <= np.abs(initial_means - 128))),
                        "|trained - 128| <= |initial - 128| for every layer"),
+    source="sec. 2.2: \"As learning goes, we see the distance between two elements on each layer being very close to "
+           "256/2\"")
+probs3 = {stage: {name: p.probability() for name, p in record(model, x_stats).items()}
+          for stage, model in (("initialisation", net3_init), ("trained", net3))}
+off_half = {stage: {name: float(np.abs(p - 0.5).mean()) for name, p in per_layer.items()}
+            for stage, per_layer in probs3.items()}
+row_prob_half = nngeom.claim(
+    "P.2.2.probabilities-to-half", "Training moves every layer's activation probabilities towards 0.5 (mean |p - 0.5| "
+    "over the units, per layer)", paper="all activations learn a probability of 0.5", ours=off_half,
+    check=nngeom.holds(all(off_half["trained"][k] < off_half["initialisation"][k] for k in off_half["trained"]),
+                       "mean |p - 0.5| lower after training in every layer"),
     source="sec. 2.2: \"It seems that during training, all activations learn to have a probability of activation of 0.5\"")
+predicted = {stage: {name: float(np.sum(2 * p * (1 - p))) for name, p in per_layer.items()}
+             for stage, per_layer in probs3.items()}
+gap_to_prediction = max(abs(predicted[stage][k] - float(pair_distances[stage][k].mean()))
+                        for stage in predicted for k in predicted[stage])
+nngeom.claim("P.2.2.distance-from-probabilities", "The layers' mean distances follow from their probabilities: "
+             "sum_i 2 p_i (1 - p_i) against the observed mean (largest gap over layers and stages, bits)",
+             paper="correlated to the distribution of probability of activation", ours=gap_to_prediction,
+             check=nngeom.at_most(0.05 * 256), kind="check",
+             note="for independent images the expected distance is exactly sum_i 2 p_i (1 - p_i); the gap is the "
+                  "dependence between units across images plus sampling, 5 % of the 256 bits allowed (ours)")
 row_acc3 = nngeom.claim("P.2.2.accuracy", f"Test accuracy of the 3-layer network after {S.epochs} epochs",
                         paper=0.54, ours=float(accuracy3), check=nngeom.within(0.05),
                         source="sec. 2.2, Fig. 2: \"right after 16 epochs (54 % accuracy)\"", judged_at=("paper",),
