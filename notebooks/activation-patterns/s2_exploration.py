@@ -270,8 +270,9 @@ nngeom.claim("P.2.2.distance-from-probabilities", "The layers' mean distances fo
              "sum_i 2 p_i (1 - p_i) against the observed mean (largest gap over layers and stages, bits)",
              paper="correlated to the distribution of probability of activation", ours=gap_to_prediction,
              check=nngeom.at_most(0.05 * 256), kind="check",
-             note="for independent images the expected distance is exactly sum_i 2 p_i (1 - p_i); the gap is the "
-                  "dependence between units across images plus sampling, 5 % of the 256 bits allowed (ours)")
+             note="by linearity of expectation, two independently drawn images differ on unit i with probability "
+                  "2 p_i (1 - p_i), whatever the dependence between units; the gap is sampling (pairs drawn among the "
+                  "images the p_i are estimated on), 5 % of the 256 bits allowed (ours)")
 row_acc3 = nngeom.claim("P.2.2.accuracy", f"Test accuracy of the 3-layer network after {S.epochs} epochs",
                         paper=0.54, ours=float(accuracy3), check=nngeom.within(0.05),
                         source="sec. 2.2, Fig. 2: \"right after 16 epochs (54 % accuracy)\"", judged_at=("paper",),
