@@ -27,8 +27,8 @@
 # fires. This notebook fits a ReLU network and a network of locally activating neurons to the same data and
 # measures both operations of section 2.1: **removing** one neuron (the share of the input domain where the output
 # moves by more than a threshold) and **adding** one neuron to fit a local modification of the target, with and
-# without fine-tuning the others. Every claim compares the two kinds of network; no claim rests on the threshold
-# alone.
+# without fine-tuning the others. Most claims compare the two kinds of network; the rows that judge one network
+# against the threshold alone (the local network's removals, the slope comparison within ReLU) say so.
 #
 # The local network is the $\epsilon$-softmax dictionary of section 3 with scalar values,
 # $y = \sum_i a_i v_i$, $a = \mathrm{softmax}([-\lVert x - k_i\rVert, -\epsilon]/\tau)$; removing key $i$ renormalises

@@ -17,8 +17,8 @@
 # # 3 Distance-transform based epsilon-softmax neurons
 #
 # *On my search for locally activating neurons*, section 3 and Figures 3-5. A layer of distance neurons
-# normalised by a softmax, $A = \mathrm{softmax}(-d(W, X)/\tau)$, still fires far from its centres: the neuron on
-# the outside of a group of centres wins everywhere behind it. The write-up's fix is the $\epsilon$-softmax: one
+# normalised by a softmax, $A = \mathrm{softmax}(-d(W, X)/\tau)$, still fires far from its centres (the write-up:
+# "neurons can produce high activation in region very far away from the reference centers"). The write-up's fix is the $\epsilon$-softmax: one
 # extra entry $-\epsilon$ in the softmax, the $\epsilon$ neuron, which wins wherever every centre is farther than
 # $\epsilon$. It then uses these neurons for a local residual MLP $Y = X + A V$ (Fig. 4), for local classification
 # neurons whose $\epsilon$ region rejects outliers (Fig. 5), for data-initialised dictionaries improved by noisy
@@ -27,7 +27,8 @@
 # centres far from the data "can still predict classes well, however, it did not succeed in rejecting the
 # adversarial examples", and (sec. 4) that "repetitive local neuron addition and pruning" optimised the local
 # residual MLP, which the same author's *Metric as Transform* (sec. 3.3) contradicts: noisy search on the local
-# residual MLP "failed to get stable solution that was converging". Each of these is measured below.
+# residual MLP "failed to get stable solution that was converging". Each of these is measured below, and so is the
+# write-up's use of the $\epsilon$ activation as an uncertainty estimate.
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -507,6 +508,25 @@ for key, name in (("gaussian", "Gaussian, pixel mean and std of the data"), ("sh
                        f"against the learned epsilon {learned:.1f} (a moving average of the mean distance)");
 random_table.round(3)
 
+# %% [markdown]
+# "Using the epsilon neuron, we can calculate the uncertainty represented": if the $\epsilon$ activation measures
+# uncertainty, it is higher on the test images the model gets wrong than on those it gets right (one-sided
+# Mann-Whitney test; the area under the ROC curve is its effect size, 0.5 = no information).
+
+# %%
+model.eval()  # evaluation mode: the moving-average epsilon stays as learned
+with torch.no_grad():
+    eps_activation = model.activations(x_test)[:, -1]
+    wrong = model(x_test).argmax(1) != y_test
+mw = stats.mannwhitneyu(eps_activation[wrong].numpy(), eps_activation[~wrong].numpy(), alternative="greater")
+auroc = float(mw.statistic / (int(wrong.sum()) * int((~wrong).sum())))
+uncertainty_row = nngeom.claim(
+    "L.3.epsilon-uncertainty", "The epsilon activation is higher on misclassified test images than on correct ones "
+    f"(AUROC over {len(x_test)} test images, one-sided Mann-Whitney)", paper="epsilon activation measures uncertainty",
+    ours={"AUROC": auroc, "p": float(mw.pvalue), "misclassified": int(wrong.sum())},
+    check=nngeom.holds(bool(mw.pvalue < 0.05), "one-sided p < 0.05"),
+    source="sec. 3: \"Using the epsilon neuron, we can calculate the uncertainty represented\"")
+
 # %%
 x_att, y_att = nngeom.data.load_subset("mnist", "test", S.n_attack, seed=S.seed + 1, flatten=True, normalize="symmetric")
 ratios = np.linspace(0.2, 1.6, 281)
@@ -760,7 +780,9 @@ nngeom.reading(
     f"{judged_row['fooled without rejection']:.0%} of the images) has {judged_row['rejected']:.1%} of its adversarial "
     f"examples rejected where {judged_row['x_rejected']:.1%} of clean images are, against the write-up's about 50 % "
     f"at ~6 %: **{adv_row['verdict']}** ({adv_row['detail']}); that its adversarial examples fire the "
-    f"epsilon neuron more often than clean images is **{above_row['verdict']}**. Over all attacks in the table the rejected share "
+    f"epsilon neuron more often than clean images is **{above_row['verdict']}**. As an uncertainty estimate the "
+    f"epsilon activation separates misclassified from correct test images with AUROC "
+    f"{uncertainty_row['ours']['AUROC']:.3f} (**{uncertainty_row['verdict']}**). Over all attacks in the table the rejected share "
     f"at that level ranges from {table['rejected'].min():.1%} to {table['rejected'].max():.1%}.\n\n"
     f"Keys started far from the data (median distance to the nearest training image {gap['far']:.1f} against "
     f"{gap['data-centred']:.1f}) reach {far_history['test_accuracy'][-1]:.3f} test accuracy "
