@@ -154,6 +154,22 @@ spiral_row = nngeom.claim(
     paper="well behaved, towards wrong class (Fig. 13)", ours=float(cosine.mean()),
     check=nngeom.holds(towards.pvalue < 0.05, f"one-sided t test, p = {towards.pvalue:.3g} < 0.05"),
     source='sec. 3.2, Fig. 13: "the adversarial examples are well behaved, pointing towards region of wrong class"')
+d_own = torch.cdist(xs_test, spiral.centres.detach())
+d_own[key_class[None, :] != ys_test[:, None]] = float("inf")
+from_correct = xs_test - spiral.centres.detach()[d_own.argmin(1)]
+away = torch.nn.functional.cosine_similarity(direction, from_correct, dim=1)
+away_test = scipy.stats.ttest_1samp(away.numpy(), 0.0, alternative="greater")
+random_dirs = torch.nn.functional.normalize(torch.randn(len(xs_test), 2, generator=torch.Generator().manual_seed(S.seed)),
+                                            dim=1)
+random_cos = torch.nn.functional.cosine_similarity(random_dirs, to_wrong, dim=1)
+nngeom.claim(
+    "A.3.2.spiral-gradient-away-from-correct",
+    "... and away from the nearest key of the correct class (mean cosine with the direction from that key > 0, "
+    "one-sided t test over test points)", paper="steer away from the correct neuron",
+    ours={"mean cosine": float(away.mean()), "random directions, towards wrong": float(random_cos.mean())},
+    check=nngeom.holds(bool(away_test.pvalue < 0.05), f"one-sided t test, p = {away_test.pvalue:.3g} < 0.05"),
+    source='sec. 3.2: the gradient "tries to steer input away from current correct neuron activation, and towards '
+           'neuron predicting wrong class"', note="random unit directions give the chance level of the cosine (near 0)")
 
 # %% [markdown]
 # ```{glue:figure} s3_2-fig13
