@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..book.budget import loop
 from ..gradients import input_gradient
 
 __all__ = ["evaluate", "KINDS", "Perturbation", "RobustnessResult"]
@@ -124,7 +125,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_
     generator = torch.Generator().manual_seed(int(seed))
     flips, critical = [], []
     correct_total = 0
-    for start in range(0, len(x), batch_size):
+    for start in loop(range(0, len(x), batch_size), "perturbations.batches"):
         xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
         keep = ~_wrong(model, xb, yb)
         xb, yb = xb[keep], yb[keep]
@@ -133,7 +134,10 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_
         correct_total += len(xb)
         attack = Perturbation(model, xb, yb, kind, steps=steps, rel_step=rel_step, generator=generator,
                               abs_step=abs_step)
-        flipped = torch.stack([_wrong(model, xb + attack(float(e)), yb) for e in grid]).cpu()  # (n_eps, b)
+        # (n_eps, b); a dry run (book.budget) visits only a few eps, the others stay "not flipped"
+        flipped = torch.zeros(len(grid), len(xb), dtype=torch.bool)
+        for i in loop(range(len(grid)), "perturbations.eps grid"):
+            flipped[i] = _wrong(model, xb + attack(float(grid[i])), yb).cpu()
         flips.append(flipped)
         ever = flipped.any(0)
         first = torch.where(ever, flipped.float().argmax(0), torch.zeros_like(ever, dtype=torch.long))
