@@ -214,6 +214,14 @@ for algorithm, section, cum in ((1, "5.2.1", "2670 (l1) and 3228 (l2)"), (2, "5.
         f"{paper.loc[algorithm, 'l2']:.3f}", ours=summary.loc[algorithm].to_dict(),
         check=nngeom.holds(summary.loc[algorithm, "l1"] < summary.loc[algorithm, "l2"], "l1 < l2"),
         source=f"sec. {section}: cumulative {cum} for d_H 2596; sec. 5.3: \"l_1 globally works better than l_2\"")
+alg1_l1 = midpoints[(midpoints.algorithm == 1) & (midpoints.norm == "l1")]
+balance = float(((alg1_l1["d_H(x0, z)"] - alg1_l1["d_H(z, x1)"]).abs() / alg1_l1["d_H(x0, x1)"].clip(lower=1)).mean())
+nngeom.claim("P.5.2.midpoint-balanced", "The midpoint of Algorithm 1 (l1) lies roughly in the middle: |d_H(x0, z) - "
+             "d_H(z, x1)| / d_H(x0, x1), mean over pairs", paper=round(250 / 2596, 3),
+             ours=balance, check=nngeom.at_most(0.25),
+             source="sec. 5.2.1: \"The point found is roughly in the middle\"",
+             note="paper: d_H 1210 and 1460 of 2596 (sec. 5.2.1, l1); 'roughly' read as the two halves differing by "
+                  "at most a quarter of the direct distance (ours)")
 row_alg = nngeom.claim(
     "P.5.2.alg1-beats-alg2", "Algorithm 1 (l1) gives a shorter cumulative distance than Algorithm 2 (l1)",
     paper="1.029 < 1.343", ours={"alg1": float(summary.loc[1, "l1"]), "alg2": float(summary.loc[2, "l1"])},
