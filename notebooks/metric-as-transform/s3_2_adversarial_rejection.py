@@ -39,7 +39,8 @@
 #
 # Reconstruction choices (not stated in the text): $\tau = 1$, inputs scaled to $[-1, 1]$, Adam with learning rate
 # $10^{-3}$ for values (keys at $\times 1$ or $\times 0.01$), "random" keys uniform in $[-1, 1]$, attack strengths
-# per norm as listed below. The `cpu` profile trains on part of the training set for fewer epochs and uses 100 keys
+# per norm as listed below, the PGD-type attacks' `pgd_steps`, the `n_attack` attacked images, and for the spiral of
+# Figure 13 40 keys at $\tau = 0.05$. The `cpu` profile trains on part of the training set for fewer epochs and uses 100 keys
 # only, with all eight attacks of the document; the `paper` profile runs the document's grid.
 
 # %% tags=["parameters"]
