@@ -32,7 +32,7 @@
 # far away from their key while $\epsilon$-softmax is truly local (Figure 11), and (iii) a local residual MLP
 # $y = x + \sum_i a_i v_i$ untangles two spirals with interpretable centres and shifts (Figure 12).
 #
-# Our choices for Figure 12 (the document gives none): 30 centres, $\tau = 0.3$, initial shift scale 0.6, Adam with
+# Our choices for Figure 12 (the document gives none): `spiral_centres` centres at `spiral_tau`, initial shift scale 0.6, Adam with
 # learning rate $10^{-2}$ and batches of 32, spirals of 1.5 turns with noise 0.02.
 
 # %% tags=["parameters"]
