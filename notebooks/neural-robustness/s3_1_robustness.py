@@ -300,7 +300,17 @@ for attack in ATTACKS:
     nngeom.claim(f"R.rob.mean-std.{attack}", f"Under {attack}, models with larger mean critical distance have a larger "
                  f"spread", paper="directly correlated", ours=rho, check=nngeom.greater_than(0.0),
                  source='sec. 3, Fig. 1: "the mean and the variance in critical distance appear to be directly '
-                        'correlated."', note="Spearman over five models: a sign, not a significance")
+                        'correlated."', note="Spearman over five models: a sign, not a significance; distances that "
+                                             "differ between models by a scale factor alone give it too")
+    cv = (part["std"] / part["mean"]).to_numpy()
+    rho_cv = float(stats.spearmanr(part["mean"], cv).statistic) if len(part) > 2 else float("nan")
+    nngeom.claim(f"R.rob.relative-spread.{attack}", f"Under {attack}, more robust models classify the images less "
+                 "coherently: the relative spread (std / mean of the critical distance) grows with the mean",
+                 paper="less coherently correctly classified", ours=rho_cv, check=nngeom.greater_than(0.0),
+                 source='sec. 3, Fig. 1: "with more resilient models, selected images are also less coherently '
+                        'correctly classified"',
+                 note="Spearman over five models of the mean and the coefficient of variation: unlike the plain "
+                      "spread, it is not implied by a change of scale; a sign, not a significance")
 
 # %% [markdown]
 # ## Claims on the trade-off (Fig. A2) and the Discussion
