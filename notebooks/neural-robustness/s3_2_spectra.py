@@ -325,20 +325,20 @@ nngeom.claim("R.spec.L2-JReg-steeper", "L2 decays more steeply than JReg, and JR
              source='sec. 3, Fig. 3: "L2 and Jacobian regularization appear to produce qualitatively similar spectra '
                     'with steeper decay slopes than the naive model."',
              cause="scale: epochs (25: the penalties have had little time to shape W)")
+SPEC_DEVIATES = ('sec. 3, Fig. 3: "since the model was optimized for alpha=1, its estimated exponent including the '
+                 'inaccuracy deviates more from the target than expected."')
 deviation = abs(alpha("CIFAR-10", "SpecReg") - S.spec_alpha)
 nngeom.claim("R.spec.SpecReg-cifar", "SpecReg's CIFAR-10 exponent deviates from its target alpha = 1 by more than "
              "the error estimate", paper="deviates more than expected", ours=deviation,
              check=nngeom.greater_than(matched_error),
-             source='sec. 3, Fig. 3: "since the model was optimized for alpha=1, its estimated exponent including the '
-                    'inaccuracy deviates more from the target than expected."',
+             source=SPEC_DEVIATES,
              note="ours = |alpha(h) - 1| on CIFAR-10, fitted on h as Fig. 3 shows; the error estimate is the "
                   "document's white-noise proxy at the representation's dimension")
 deviation_hat = abs(alpha("CIFAR-10", "SpecReg", "alpha of h_hat") - S.spec_alpha)
 nngeom.claim("R.spec.SpecReg-cifar.h_hat", "... and so does the exponent of h_hat = ReLU(h)^n, the representation the "
              "penalty acts on", paper="deviates more than expected", ours=deviation_hat,
              check=nngeom.greater_than(matched_error),
-             source='sec. 3, Fig. 3: "since the model was optimized for alpha=1, its estimated exponent including the '
-                    'inaccuracy deviates more from the target than expected."',
+             source=SPEC_DEVIATES,
              note="the penalty targets alpha = 1 on h_hat (reconstruction: the document does not say which "
                   "representation it regularised); on h the target is not imposed, so the deviation there is "
                   "expected, and this row is the one where 'deviates' could fail")
