@@ -182,3 +182,11 @@ def test_a_claim_row_is_not_displayed_again():
     row = check("a", 1.0, nngeom.at_least(0))
     assert isinstance(row, dict) and row["verdict"] == ledger.REPRODUCED
     assert DisplayFormatter().format(row) == ({}, {})
+
+
+def test_accuracy_margin_against_a_hand_computation():
+    """1.96 sqrt(2 p (1 - p) / n): at p = 0.5, n = 100 the half-width is 1.96 * sqrt(0.005) = 0.13859."""
+    assert abs(nngeom.accuracy_margin(0.5, 100) - 0.138593) < 1e-6
+    assert nngeom.accuracy_margin(1.0, 10) == 0.0
+    with pytest.raises(ValueError, match="n must be"):
+        nngeom.accuracy_margin(0.5, 0)

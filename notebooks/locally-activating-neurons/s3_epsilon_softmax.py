@@ -395,11 +395,6 @@ pick = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(S.se
 searched = DictionaryMLP.from_data(x_train[pick], y_train[pick], 10, similarity="softmax", tau=1.0).eval()
 
 
-def accuracy_margin(p, n):
-    """95 % half-width of the difference of two accuracies near ``p``, each on ``n`` images (binomial)."""
-    return float(1.96 * np.sqrt(2 * p * (1 - p) / n))
-
-
 noise_g = torch.Generator().manual_seed(S.seed)
 random_keys = (x_train.mean(0) + x_train.std(0) * torch.randn(S.n_keys, 784, generator=noise_g)).clamp(-1, 1)
 nearest = torch.cdist(x_train, random_keys).argmin(1)
@@ -417,7 +412,7 @@ ax.set_ylabel("MNIST test accuracy (%)")
 ax.legend(fontsize=8)
 glue("s3-noisy-selection", fig, display=False)
 plt.close(fig)
-init_margin = accuracy_margin(search.test_accuracy[0], len(x_test))
+init_margin = nngeom.accuracy_margin(search.test_accuracy[0], len(x_test))
 data_init_row = nngeom.claim(
     "L.3.data-init", f"Selecting {S.n_keys} keys and values from the data classifies better than {S.n_keys} random keys "
     "with fitted values, without training (MNIST test accuracy)", paper="very good accuracy",
@@ -425,7 +420,7 @@ data_init_row = nngeom.claim(
     source="sec. 3, Initialization with data points: \"I was able to get very good accuracy just by selecting the "
            "weights and values from the dataset\"",
     note=f"margin {init_margin:.4f}: 95 % binomial half-width for two accuracies on {len(x_test)} test images")
-search_margin = accuracy_margin(search.test_accuracy[-1], len(x_test))
+search_margin = nngeom.accuracy_margin(search.test_accuracy[-1], len(x_test))
 search_row = nngeom.claim(
     "L.3.noisy-selection", "Noisy selection improves on data initialisation (MNIST test accuracy after the search)",
     paper="better with noisy selection", ours=search.test_accuracy[-1],
@@ -638,7 +633,7 @@ far_summary = pd.DataFrame({
     "judged attack strength": {"data-centred": judged[1], "far": far_judged[1]},
     "adversarial rejected at ~6 % clean": {"data-centred": float(judged_row["rejected"]),
                                            "far": float(far_table[far_table.judged].iloc[0]["rejected"])}})
-acc_margin = accuracy_margin(history["test_accuracy"][-1], S.n_test)
+acc_margin = nngeom.accuracy_margin(history["test_accuracy"][-1], S.n_test)
 far_acc_row = nngeom.claim(
     "L.3.far-centres.classify", "Keys far from the data still classify well: test accuracy no lower than the "
     "data-centred model's by more than the 95 % binomial margin", paper="can still predict classes well",
@@ -722,7 +717,7 @@ axes[1].set_ylabel("training loss")
 fig.tight_layout()
 glue("s3-residual-search", fig, display=False)
 plt.close(fig)
-tail_margin = accuracy_margin(float(control_tail.mean()), len(xs_test))
+tail_margin = nngeom.accuracy_margin(float(control_tail.mean()), len(xs_test))
 res_search_row = nngeom.claim(
     "L.4.residual-search", "Repeated addition, fine-tuning and pruning of one unit optimises the local residual MLP "
     "on two spirals: mean test accuracy over the last quarter of rounds no lower than the fine-tune-only control's",

@@ -218,7 +218,7 @@ residual_row = nngeom.claim(
     note=f"range of test accuracy over the last quarter of rounds: residual "
          f"{last_quarter_range(residual_hist.test_accuracy):.3f}, highway {last_quarter_range(spiral_hist.test_accuracy):.3f}")
 final = spiral_hist.test_accuracy[-1]
-range_margin = float(1.96 * np.sqrt(2 * final * (1 - final) / len(xs_test)))
+range_margin = nngeom.accuracy_margin(final, len(xs_test))
 ranges = {"residual": last_quarter_range(residual_hist.test_accuracy),
           "highway": last_quarter_range(spiral_hist.test_accuracy)}
 unstable_row = nngeom.claim(

@@ -399,7 +399,7 @@ if pruned_any:
 else:
     prune_acc = {"pruned": accuracy["KH"], "raw": accuracy["KH"]}
 pooled = (prune_acc["pruned"] + prune_acc["raw"]) / 2
-half = 1.96 * np.sqrt(2 * pooled * (1 - pooled) / cfg["n_test"])
+half = nngeom.accuracy_margin(pooled, cfg["n_test"])
 print(f"KH accuracy pruned {prune_acc['pruned']:.3f}, unpruned {prune_acc['raw']:.3f}; "
       f"95 % two-proportion interval of the difference +-{half:.3f}")
 row_prune = nngeom.claim(

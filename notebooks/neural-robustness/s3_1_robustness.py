@@ -352,7 +352,7 @@ row_specreg_worst = nngeom.claim(
 # robust representations without substantial decrease in accuracy, whereas L2 clearly favors robustness"; and, read
 # literally, "The opposite applies to the naive model (BP)": BP the most accurate and the least robust, which
 # conflicts with "spectral regularization evidently yields worse results" under random noise.
-acc_margin = float(1.96 * np.sqrt(2 * accuracy["BP"] * (1 - accuracy["BP"]) / cfg["n_test"]))
+acc_margin = nngeom.accuracy_margin(accuracy["BP"], cfg["n_test"])
 for attack in ["random", "PGD"]:
     m = median[attack]
     nngeom.claim(f"R.tradeoff.JReg-balance.{attack}", f"JReg is more robust than BP under {attack} without a "

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
-    "Check", "Outcome", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
+    "Check", "Outcome", "accuracy_margin", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
     "mean_above", "mean_below", "mean_consistent", "number", "order", "rate_consistent", "welch_interval", "within",
 ]
 
@@ -143,6 +143,14 @@ def equals(expected: Any) -> Check:
 
 
 # --- statistical checks ------------------------------------------------------------------------------------------
+
+def accuracy_margin(p: float, n: int, z: float = 1.96) -> float:
+    """Half-width ``z sqrt(2 p (1 - p) / n)`` of the 95 % normal interval of a difference of two accuracies near
+    ``p``, each measured on ``n`` examples (binomial): the margin of a comparison of two models on one test set."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return float(z * math.sqrt(2 * p * (1 - p) / n))
+
 
 def welch_interval(ours: np.ndarray, paper_mean: float, paper_std: float | None, paper_n: int | None,
                    level: float) -> tuple[float, float, float]:
