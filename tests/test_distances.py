@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import numpy as np
 import torch
 
 from nngeom.metric import distances
@@ -208,6 +209,44 @@ def test_cpu_kernel_matches_torch_path_float32(p, monkeypatch):
     torch.testing.assert_close(ours, ref, rtol=2e-6, atol=0)
     for a, b in zip(torch.autograd.grad((ours * grad).sum(), (x, w)),
                     torch.autograd.grad((ref * grad).sum(), (x, w))):
+        assert ((a - b).abs().max() / b.abs().max()).item() < 2e-5
+
+
+@pytest.mark.parametrize("e", [2.7, -0.7, 0.3, 64.5, -7.25])
+def test_explog_power_is_pow_to_one_float32_ulp(e):
+    """The vectorised ``exp(e ln r)`` of nngeom.metric.lp_kernels against float64 ``pow`` rounded to float32, over
+    the float32 range the layer sees (from the floor at the smallest normal number up to 1e4), within one unit in
+    the last place (measured: 0 ulp on all of them); beyond the normal float32 range the results are inf, or below the
+    smallest normal number, as pow's are."""
+    from nngeom.metric.lp_kernels import explog_pow
+
+    g = np.random.default_rng(0)
+    r = np.concatenate([10.0 ** g.uniform(-38, 4, 200_000), [np.finfo(np.float32).tiny, 1.0, 2.0, 0.5, 1e4]])
+    r = r.astype(np.float32)
+    out = np.empty_like(r)
+    explog_pow(r, float(np.float32(e)), out)
+    with np.errstate(over="ignore", under="ignore"):
+        ref = (r.astype(np.float64) ** float(np.float32(e))).astype(np.float32)
+    finite = np.isfinite(ref) & (ref >= np.finfo(np.float32).tiny)
+    ulps = np.abs(out[finite].view(np.int32).astype(np.int64) - ref[finite].view(np.int32).astype(np.int64))
+    assert finite.sum() > 5_000 and ulps.max() <= 1
+    assert np.all(out[~finite & (ref > 1)] == np.inf)
+    assert np.all(out[~finite & (ref < 1)] < np.finfo(np.float32).tiny)
+
+
+@pytest.mark.parametrize("p", [1.0, 0.5, 2.7])
+@pytest.mark.parametrize("batch, centres", [(4, 4), (7, 9), (3, 2)])
+def test_cpu_kernel_tiles_and_the_pairs_they_leave_over(p, batch, centres, monkeypatch):
+    """The 4 x 4 tiles of p = 1 and the single pairs around them (shapes with and without a remainder, and with no
+    tile at all) give the torch path's values and gradients."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(batch, 33, generator=g).requires_grad_(True)
+    w = torch.randn(centres, 33, generator=g).requires_grad_(True)
+    grad = torch.randn(batch, centres, generator=g)
+    ours, ref = pairwise_distance(x, w, p), _torch_path(x, w, p, monkeypatch)
+    torch.testing.assert_close(ours, ref, rtol=2e-6, atol=0)
+    for a, b in zip(torch.autograd.grad((ours * grad).sum(), (x, w)), torch.autograd.grad((ref * grad).sum(), (x, w))):
+        # sums of terms of both signs: the error relative to the largest gradient
         assert ((a - b).abs().max() / b.abs().max()).item() < 2e-5
 
 

@@ -23,8 +23,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..book.runtime import device as default_device
-from .graph import NAMED_METRICS, Metric, fuzzy_simplicial_set, membership_strengths, nearest_neighbours, \
-    smooth_knn_dist
+from .graph import APPROXIMATE_ABOVE, NAMED_METRICS, NNDESCENT_METRICS, Metric, fuzzy_simplicial_set, \
+    membership_strengths, nearest_neighbours, nndescent_neighbours, smooth_knn_dist
 from .layout import edge_schedule, find_ab_params, initial_layout, optimize_layout
 
 __all__ = ["UMAP"]
@@ -53,6 +53,9 @@ class UMAP(TransformerMixin, BaseEstimator):
     matrix: (n, n) for fit, (m, n) for transform). ``epsilon``: add the epsilon node of sec. 3.2.1.
     ``n_epochs``: None means 500 for up to 10,000 samples and 200 above (umap-learn's rule). ``random_state``: an
     int seed (fit and transform repeat exactly on a CPU). ``device``: None means `nngeom.device()` at fit.
+    ``neighbours``: ``"exact"`` (a chunked search, memory O(chunk n)), ``"nndescent"`` (approximate, by
+    `graph.nndescent_neighbours`, for the l^p metrics) or ``"auto"``: exact up to `graph.APPROXIMATE_ABOVE` samples
+    (20,000), NN-descent above where the metric allows; ``transform`` always searches exactly.
 
     X may be a torch tensor (kept on its device until moved to ``device_``) or any array-like scikit-learn
     accepts; computations run in float32 and results are float32 CPU tensors.
@@ -65,7 +68,8 @@ class UMAP(TransformerMixin, BaseEstimator):
     def __init__(self, n_neighbors: int = 15, n_components: int = 2, metric: Metric = "euclidean", p: float = 2.0,
                  min_dist: float = 0.1, spread: float = 1.0, n_epochs: int | None = None, learning_rate: float = 1.0,
                  init: str = "spectral", negative_sample_rate: int = 5, repulsion_strength: float = 1.0,
-                 epsilon: float | None = None, random_state: int = 0, device: str | torch.device | None = None):
+                 epsilon: float | None = None, random_state: int = 0, device: str | torch.device | None = None,
+                 neighbours: str = "auto"):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.metric = metric
@@ -79,6 +83,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.repulsion_strength = repulsion_strength
         self.epsilon = epsilon
         self.random_state = random_state
+        self.neighbours = neighbours
         self.device = device
 
     def __sklearn_tags__(self):
@@ -121,6 +126,11 @@ class UMAP(TransformerMixin, BaseEstimator):
                lambda: self.epsilon is None or (finite(self.epsilon) and self.epsilon > 0),
                "a positive distance (or None)")
         _check("random_state", self.random_state, _is_int(self.random_state), lambda: True, "an int seed")
+        _check("neighbours", self.neighbours, isinstance(self.neighbours, str),
+               lambda: self.neighbours in ("auto", "exact", "nndescent"), "'auto', 'exact' or 'nndescent'")
+        if self.neighbours == "nndescent" and not (isinstance(self.metric, str) and self.metric in NNDESCENT_METRICS):
+            raise ValueError(f"neighbours='nndescent' needs one of the metrics {sorted(NNDESCENT_METRICS)}, "
+                             f"got {self.metric!r}; use neighbours='exact'")
         if self.device is None:
             self.device_ = default_device()
         elif isinstance(self.device, (str, torch.device)) or _is_int(self.device):
@@ -164,6 +174,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         if isinstance(self.metric, str) and self.metric == "precomputed":
             return nearest_neighbours(None, None, k, precomputed=x, self_neighbours=self_neighbours,
                                       epsilon=self.epsilon)
+        approximate = self.neighbours == "nndescent" or (
+            self.neighbours == "auto" and len(x) > APPROXIMATE_ABOVE and isinstance(self.metric, str)
+            and self.metric in NNDESCENT_METRICS)
+        if self_neighbours and approximate:
+            return nndescent_neighbours(x, k, str(self.metric), self.p, self.random_state, self.epsilon)
         return nearest_neighbours(x, reference, k, self.metric, self.p, self_neighbours=self_neighbours,
                                   epsilon=self.epsilon)
 

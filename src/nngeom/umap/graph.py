@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse
 import torch
 
-__all__ = ["fuzzy_simplicial_set", "membership_strengths", "Metric", "NAMED_METRICS", "nearest_neighbours",
-           "pairwise", "smooth_knn_dist"]
+__all__ = ["APPROXIMATE_ABOVE", "fuzzy_simplicial_set", "membership_strengths", "Metric", "NAMED_METRICS",
+           "nearest_neighbours", "nndescent_neighbours", "NNDESCENT_METRICS", "pairwise", "smooth_knn_dist"]
 
 NAMED_METRICS = ("euclidean", "l2", "sqeuclidean", "manhattan", "l1", "minkowski", "cosine", "angle", "dot")
 Metric = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -53,6 +53,51 @@ def pairwise(x: torch.Tensor, y: torch.Tensor, metric: Metric = "euclidean", p: 
         return -(x @ y.T)
     raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(NAMED_METRICS)}, "
                      "'precomputed', or pass a callable")
+
+
+#: ``neighbours="auto"`` searches exactly up to this many samples and by NN-descent above (umap-learn switches at 4,096;
+#: every embedding of the book has fewer samples than this, so its neighbours are exact).
+APPROXIMATE_ABOVE = 20_000
+
+#: Our metric names that pynndescent computes with the same formula.
+NNDESCENT_METRICS = {"euclidean": "euclidean", "l2": "euclidean", "manhattan": "manhattan", "l1": "manhattan",
+                     "minkowski": "minkowski"}
+
+
+def nndescent_neighbours(x: torch.Tensor, k: int, metric: str = "euclidean", p: float = 2.0, seed: int = 0,
+                         epsilon: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Approximate k nearest neighbours of each sample among the samples, by NN-descent (Dong et al. 2011, through
+    pynndescent, which umap-learn uses above 4,096 samples), with umap-learn's settings: ``n_trees = min(64, 5 +
+    round(sqrt(n) / 20))``, ``n_iters = max(5, round(log2 n))``, 60 candidates. Same layout as
+    ``nearest_neighbours(x, x, k, self_neighbours=True, epsilon=epsilon)``: the sample first at distance 0, then its
+    k - 1 nearest others, with the epsilon node (index n) among them where it is nearer. Memory O(n k); seeded,
+    and the same neighbours on a repeat (pynndescent with a ``random_state``).
+    """
+    from pynndescent import NNDescent  # installed with umap-learn
+
+    if metric not in NNDESCENT_METRICS:
+        raise ValueError(f"NN-descent neighbours support the metrics {sorted(NNDESCENT_METRICS)}, got {metric!r}")
+    data = x.detach().to("cpu", torch.float32).numpy()
+    n = len(data)
+    if not 2 <= k <= n:
+        raise ValueError(f"{k} neighbours requested for {n} samples")
+    index = NNDescent(data, n_neighbors=k, metric=NNDESCENT_METRICS[metric],
+                      metric_kwds={"p": float(p)} if metric == "minkowski" else None, random_state=seed,
+                      n_trees=min(64, 5 + int(round(n ** 0.5 / 20))), n_iters=max(5, int(round(math.log2(n)))),
+                      max_candidates=60, low_memory=True, verbose=False)
+    found, found_d = (torch.from_numpy(np.ascontiguousarray(a)) for a in index.neighbor_graph)
+    # drop the sample itself where the search found it, else the farthest: k - 1 others per row
+    own = found == torch.arange(n).unsqueeze(1)
+    keep = ~own
+    keep[~own.any(1), -1] = False
+    others, others_d = found[keep].view(n, k - 1), found_d[keep].view(n, k - 1).float()
+    if epsilon is not None:
+        others = torch.cat([others, torch.full((n, 1), n, dtype=others.dtype)], 1)
+        others_d = torch.cat([others_d, torch.full((n, 1), float(epsilon))], 1)
+        others_d, order = others_d.topk(k - 1, dim=1, largest=False)
+        others = others.gather(1, order)
+    idx = torch.cat([torch.arange(n).unsqueeze(1), others], 1)
+    return idx, torch.cat([torch.zeros(n, 1), others_d], 1)
 
 
 def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, metric: Metric = "euclidean",
