@@ -218,7 +218,10 @@ def lp_forward(x, w, p, kind, k, scaled, tiny, out, j0, j1):
 
 @numba.njit(inline="always", fastmath=True, error_model="numpy")
 def _pair_grad(x, b, w, j, gx, gw, g, c, kind, e, k, floor):
-    """``gx_b += g e`` and ``gw_j -= g e`` with ``e_i = sign(t_i) max(c |t_i|, floor)^e``, ``t = x_b - w_j``."""
+    """``gx_b += g e`` and ``gw_j -= g e`` with ``e_i = sign(t_i) max(c |t_i|, floor)^e``, ``t = x_b - w_j``.
+
+    One loop per kind, written out: with the power chosen inside a shared loop (an inlined dispatcher), numba took
+    minutes to compile the kernels and LLVM no longer vectorised the integer and exp/log powers."""
     n = x.shape[1]
     if kind == ZERO:
         for i in range(n):

@@ -70,8 +70,9 @@ def nndescent_neighbours(x: torch.Tensor, k: int, metric: str = "euclidean", p: 
     pynndescent, which umap-learn uses above 4,096 samples), with umap-learn's settings: ``n_trees = min(64, 5 +
     round(sqrt(n) / 20))``, ``n_iters = max(5, round(log2 n))``, 60 candidates. Same layout as
     ``nearest_neighbours(x, x, k, self_neighbours=True, epsilon=epsilon)``: the sample first at distance 0, then its
-    k - 1 nearest others, with the epsilon node (index n) among them where it is nearer. Memory O(n k); seeded,
-    and the same neighbours on a repeat (pynndescent with a ``random_state``).
+    k - 1 nearest others, with the epsilon node (index n) among them where it is nearer, on x's device (the search
+    itself runs on the CPU). Memory O(n k); seeded, and the same neighbours on a repeat (pynndescent with a
+    ``random_state``).
     """
     from pynndescent import NNDescent  # installed with umap-learn
 
@@ -97,7 +98,7 @@ def nndescent_neighbours(x: torch.Tensor, k: int, metric: str = "euclidean", p: 
         others_d, order = others_d.topk(k - 1, dim=1, largest=False)
         others = others.gather(1, order)
     idx = torch.cat([torch.arange(n).unsqueeze(1), others], 1)
-    return idx, torch.cat([torch.zeros(n, 1), others_d], 1)
+    return idx.to(x.device), torch.cat([torch.zeros(n, 1), others_d], 1).to(x.device)  # (where the exact ones are)
 
 
 def nearest_neighbours(x: torch.Tensor | None, y: torch.Tensor | None, k: int, metric: Metric = "euclidean",
