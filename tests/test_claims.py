@@ -190,3 +190,37 @@ def test_accuracy_margin_against_a_hand_computation():
     assert nngeom.accuracy_margin(1.0, 10) == 0.0
     with pytest.raises(ValueError, match="n must be"):
         nngeom.accuracy_margin(0.5, 0)
+
+
+def test_paired_difference_against_scipy():
+    """The paired interval is scipy's one-sample t interval of a_i - b_i, and far tighter than the unpaired one."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    a = rng.random(2000) < 0.4
+    b = a.copy()
+    flip = rng.random(2000) < 0.05               # the two classifiers disagree on about 5 % of the examples
+    b[flip] = ~b[flip]
+    diff, low, high = nngeom.paired_difference(a, b, level=0.90)
+    reference = stats.ttest_1samp(a.astype(float) - b.astype(float), 0.0).confidence_interval(0.90)
+    assert diff == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+    assert (low, high) == (pytest.approx(reference.low, abs=1e-12), pytest.approx(reference.high, abs=1e-12))
+    assert high - low < nngeom.accuracy_margin(0.4, 2000, z=1.645)   # paired half the unpaired interval's width here
+    same = nngeom.paired_difference(a, a)
+    assert same == (0.0, 0.0, 0.0)
+
+
+def test_paired_difference_rejects_bad_input():
+    with pytest.raises(ValueError, match="equal-length"):
+        nngeom.paired_difference([1, 0, 1], [1, 0])
+    with pytest.raises(ValueError, match="booleans or 0 / 1"):
+        nngeom.paired_difference([0.3, 1.0], [1, 0])
+    with pytest.raises(ValueError, match="level"):
+        nngeom.paired_difference([1, 0], [0, 1], level=1.5)
+
+
+def test_strict_order_fails_on_ties():
+    tie = {"a": float("inf"), "b": float("inf"), "c": 1.0}
+    assert nngeom.order(["a", "b", "c"]).evaluate(tie, None, {}).passed
+    assert not nngeom.order(["a", "b", "c"], strict=True).evaluate(tie, None, {}).passed
+    assert nngeom.order(["c", "b"], descending=False, strict=True).evaluate(tie, None, {}).passed

@@ -286,7 +286,8 @@ row_acc3 = nngeom.claim("P.2.2.accuracy", f"Test accuracy of the 3-layer network
 # A network with one hidden layer of 256 units, trained for `bernoulli_epochs` epochs (the document: 5). Test
 # statistic: the mean $d_{Ham}$ over random pairs of training images. Null: the mean distance over as many pairs of
 # independent Bernoulli(0.5) vectors of 256 bits, drawn `null_draws` times (the sum of the distances is then exactly
-# Binomial($n_{pairs} \cdot 256$, 1/2), which is how we draw it). The p-value is two-sided.
+# Binomial($n_{pairs} \cdot 256$, 1/2), which is how we draw it). The p-value is two-sided (ours: the document does not
+# say).
 
 # %%
 arch1 = mlp(1)
@@ -363,6 +364,11 @@ row_init_p = nngeom.claim(
 # $t = 1..256$ we count the clusters whose diameter is at most $t$; the normalised integral of the curve is the
 # constellation score the document proposes (lower: more images gather early into tight groups). Random Bernoulli
 # patterns are the reference of Figure 8.
+#
+# The linkage is our choice: the document asks for clusters whose largest internal distance is at most $t$ *and* whose
+# elements lie farther than $t$ from every other element, and says only "hierarchical clustering". Complete linkage
+# enforces the first condition and not the second (single linkage would enforce the second and not the first); no
+# standard linkage enforces both.
 
 # %%
 thresholds = np.arange(1, 257)

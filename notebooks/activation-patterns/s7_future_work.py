@@ -199,8 +199,9 @@ row_handful = nngeom.claim(
 # ## 7.4 Adversarial examples in activation-pattern space
 #
 # The 3-layer, 256-unit CIFAR-10 network of section 2 (the same cached weights), fed [0, 1] images through its
-# standardisation. We attack test images with foolbox's $L_\infty$ PGD for several budgets $\epsilon$ and compare the
-# Hamming distance between clean and adversarial patterns with that between the clean image and a random
+# standardisation. We attack test images with foolbox's $L_\infty$ PGD (20 steps; the norm and the steps are ours: the
+# document frames adversarial examples "in the $L_2$ sense" without running one) for several budgets $\epsilon$ and
+# compare the Hamming distance between clean and adversarial patterns with that between the clean image and a random
 # $\pm\epsilon$ perturbation (same $L_\infty$ size), and with the typical distance between two different test images.
 # The attack-success column counts, as foolbox does, clean images that are already misclassified as successes.
 

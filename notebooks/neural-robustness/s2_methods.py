@@ -37,9 +37,14 @@
 # training images; Adam 1e-3, batch 1000 for the supervised models); the `cpu` profile (printed below) keeps the
 # authors' local-rule settings (learning rate 0.02, batch 1000, 1000 epochs: under a minute on 2 cores, see
 # `benchmarks/bench_krotov.py`) on fewer units and images, trains the supervised models for fewer epochs with
-# smaller batches, and uses a larger decoder learning rate for KH, whose features are small
-# numbers that Adam at 1e-3 moves only slowly. Synapses start i.i.d. normal with std 1, as in Krotov and Hopfield's
-# code: a winner's row shrinks towards the unit sphere, so unconverged rows (larger norm) win in turn.
+# smaller batches, and uses a larger decoder learning rate for KH (1e-2, ours: with KH's small features, our reason
+# for it, not measured in this notebook). Synapses start i.i.d. normal with std 1, as in Krotov and Hopfield's code.
+#
+# Our choices in the pruning and spectrum analysis below, none of them from the document: the Otsu split of the
+# smaller profiles (128 bins, accepted when the high-variance side holds fewer than half the units), the BIC test of
+# bimodality (one against two Gaussians on $\log_{10}$ of the variances, which can also call a skewed unimodal
+# histogram bimodal), the drop statistic (the step after the second eigenvalue over the median of steps 3-20) and its
+# bound of 2.
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -250,7 +255,7 @@ def drop_after_two(lam):
     return float(steps[1] / np.median(steps[2:20]))
 
 
-drops = {}
+drops, largest_step = {}, {}   # largest_step: the eigenvalue n after which log(lambda_n / lambda_n+1) is largest
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 for ax, (name, inputs) in zip(axes, {"CIFAR-10": x_spec, "white noise": noise}.items()):
     with torch.no_grad():
@@ -258,6 +263,7 @@ for ax, (name, inputs) in zip(axes, {"CIFAR-10": x_spec, "white noise": noise}.i
             lam = spectrum.normalized(spectrum.covariance_spectrum(layer(inputs)))
             ax.loglog(np.arange(1, len(lam) + 1), lam, style, label=label)
             drops[name, label] = drop_after_two(lam)
+            largest_step[name, label] = int(np.argmax(np.log(lam[:20] / lam[1:21]))) + 1
     ax.set(title=name, xlabel="n")
 axes[0].set_ylabel(r"$\lambda_n / \lambda_1$")
 axes[0].legend()
@@ -266,6 +272,7 @@ glue("s2-a1-spectra", fig, display=False)
 plt.close(fig)
 print("drop after the second eigenvalue (relative to the median step):",
       {f"{a}, {b}": round(v, 2) for (a, b), v in drops.items()})
+print("largest step among the first 20 comes after eigenvalue:", {f"{a}, {b}": v for (a, b), v in largest_step.items()})
 
 # %% [markdown]
 # ```{glue:figure} s2-a1-spectra
@@ -278,14 +285,24 @@ print("drop after the second eigenvalue (relative to the median step):",
 
 # %%
 pruned_any = bool((~keep).any())
-nngeom.claim("R.A1.drop-removed", "Pruning removes the drop after the first two eigenvalues of the noise spectrum",
-             paper="drop in raw, gone when pruned",
-             ours={"raw": drops["white noise", "raw"], "pruned": drops["white noise", "pruned"]},
-             check=nngeom.order(["raw", "pruned"]),
-             source='App. A: "the noise-input spectrum of the untouched model (Raw) is characterized by a substantial '
-                    'drop after the first two eigenvalues"',
-             judged_at=("cpu", "paper") if pruned_any else (),
-             note="" if pruned_any else "nothing was pruned in this run: raw and pruned layers are the same")
+STEP = 2.0   # ours: a "substantial drop" is a step at least twice the typical one; "gone" is below that
+for name, suffix, quote in (
+        ("white noise", "", 'App. A: "the noise-input spectrum of the untouched model (Raw) is characterized by a '
+                            'substantial drop after the first two eigenvalues"'),
+        ("CIFAR-10", ".cifar", 'App. A: "a similar characteristic in the profile of the corresponding CIFAR10 '
+                               'spectrum. The fact that it no longer appears in the ablated spectra"')):
+    values = {"raw": drops[name, "raw"], "pruned": drops[name, "pruned"]}
+    nngeom.claim(f"R.A1.drop-removed{suffix}", f"Pruning removes the drop after the first two eigenvalues of the "
+                 f"{name} spectrum (step after the second eigenvalue / median step)",
+                 paper="substantial drop in raw, gone when pruned", ours=values,
+                 check=nngeom.holds(values["raw"] >= STEP > values["pruned"], f"raw >= {STEP:g} > pruned"),
+                 source=quote, judged_at=("cpu", "paper") if pruned_any else (),
+                 cause=f"open: {int((~keep).sum())} of {len(keep)} units are pruned here; the largest of the first 20 "
+                       f"steps of the {name} spectrum comes after eigenvalue {largest_step[name, 'raw']} (raw) and "
+                       f"{largest_step[name, 'pruned']} (pruned), not after the second",
+                 note=(f"'substantial' read as a step at least {STEP:g} times the median of steps 3-20, 'gone' as "
+                       "below that (ours)") if pruned_any else "nothing was pruned in this run: raw and pruned "
+                                                               "layers are the same")
 
 # %% [markdown]
 # ## The five supervised models
@@ -351,12 +368,12 @@ row_kh_least = nngeom.claim(
     check=nngeom.holds(min(accuracy, key=accuracy.get) == "KH", "KH has the lowest accuracy"),
     source='sec. 3 "Robustness-accuracy trade-off", Fig. A2: "Although being the most robust, the hybrid model (KH) '
            'is also the least accurate."',
-    cause="scale: epochs, n_train (25 epochs on 6000 images: the five accuracies lie close together)")
+    cause=f"scale: epochs, n_train ({S.epochs} epochs on {S.n_train} images: the five accuracies lie close together)")
 row_bp_most = nngeom.claim(
     "R.acc.BP-most", "BP is the most accurate of the five models", paper="BP most accurate", ours=accuracy,
     check=nngeom.holds(max(accuracy, key=accuracy.get) == "BP", "BP has the highest accuracy"),
     source='sec. 3 "Robustness-accuracy trade-off": "The opposite applies to the naive model (BP)."',
-    cause="scale: n_train (with 6000 training images a regulariser can raise test accuracy above BP's)")
+    cause=f"scale: n_train (with {S.n_train} training images a regulariser can raise test accuracy above BP's)")
 
 # %% [markdown]
 # The same paragraph of the document also says that spectral regularisation "exhibits the worst results in both
@@ -394,23 +411,38 @@ nngeom.claim("R.L2.not-collapsed", f"The L2 model ({S.l2_form} penalty) has not 
                   "leave every L2 claim resting on a near-chance model; the two ratios are ours")
 
 if pruned_any:
-    _, raw_record = rm.trained_variant("KH-raw", cfg)
+    raw_model, raw_record = rm.trained_variant("KH-raw", cfg)
     prune_acc = {"pruned": accuracy["KH"], "raw": float(raw_record["test_accuracy"])}
 else:
     prune_acc = {"pruned": accuracy["KH"], "raw": accuracy["KH"]}
-pooled = (prune_acc["pruned"] + prune_acc["raw"]) / 2
-half = nngeom.accuracy_margin(pooled, cfg["n_test"])
-print(f"KH accuracy pruned {prune_acc['pruned']:.3f}, unpruned {prune_acc['raw']:.3f}; "
-      f"95 % two-proportion interval of the difference +-{half:.3f}")
+# Paired on the same test images, as an equivalence test: "unaffected" when the 90 % interval of the difference
+# (two one-sided tests at 5 %) lies inside +-1 accuracy point (the margin is ours).
+MARGIN = 0.01
+x_eval, y_eval = rm.test_data(cfg)
+correct = {"pruned": nngeom.train.predict(models["KH"], x_eval).argmax(1) == y_eval}
+correct["raw"] = (nngeom.train.predict(raw_model, x_eval).argmax(1) == y_eval) if pruned_any else correct["pruned"]
+diff, low, high = nngeom.paired_difference(correct["pruned"].numpy(), correct["raw"].numpy(), level=0.90)
+discordant = int((correct["pruned"] != correct["raw"]).sum())
+print(f"KH accuracy pruned {prune_acc['pruned']:.4f}, unpruned {prune_acc['raw']:.4f}; paired difference {diff:+.4f}, "
+      f"90 % interval [{low:+.4f}, {high:+.4f}] ({discordant} of {len(y_eval)} images classified differently)")
+if low > -MARGIN and high < MARGIN:
+    prune_cause = None
+elif low > 0 or high < 0:
+    prune_cause = f"open: pruning changes KH's accuracy by {diff:+.4f} (90 % interval [{low:+.4f}, {high:+.4f}])"
+else:
+    prune_cause = (f"scale: n_test (the 90 % interval [{low:+.4f}, {high:+.4f}] is wider than the +-{MARGIN:g} margin: "
+                   "no difference is detected, nor is equivalence shown)")
 row_prune = nngeom.claim(
-    "R.A1.prune-unchanged", "Pruning the noisy synapses leaves KH's test accuracy unchanged",
-    paper="performance unaffected", ours=prune_acc,
-    check=nngeom.holds(abs(prune_acc["pruned"] - prune_acc["raw"]) <= half,
-                       "difference within the 95 % two-proportion interval"),
+    "R.A1.prune-unchanged", "Pruning the noisy synapses leaves KH's test accuracy unchanged (paired difference, "
+    "pruned - raw, on the same test images)", paper="performance unaffected",
+    ours={**prune_acc, "difference": diff, "90 % interval": [low, high]},
+    check=nngeom.holds(low > -MARGIN and high < MARGIN, f"90 % paired interval inside +-{MARGIN:g}"),
+    cause=prune_cause,
     source='sec. 2 "Unsupervised training": "After pruning their distribution ... model performance remains '
            'unaffected."',
     judged_at=("cpu", "paper") if pruned_any else (),
-    note="" if pruned_any else "nothing was pruned in this run: the claim is not tested")
+    note=("'unaffected' read as equivalence within one accuracy point (ours), by two one-sided tests at 5 %"
+          if pruned_any else "nothing was pruned in this run: the claim is not tested"))
 
 # %% [markdown]
 # ## Claims

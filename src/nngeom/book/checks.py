@@ -26,7 +26,8 @@ import numpy as np
 
 __all__ = [
     "Check", "Outcome", "accuracy_margin", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
-    "mean_above", "mean_below", "mean_consistent", "number", "order", "rate_consistent", "welch_interval", "within",
+    "mean_above", "mean_below", "mean_consistent", "number", "order", "paired_difference", "rate_consistent",
+    "welch_interval", "within",
 ]
 
 
@@ -122,13 +123,18 @@ def less_than(other, margin: float = 0.0) -> Check:
                    hand_picked=bool(margin))
 
 
-def order(names: list[str], descending: bool = True) -> Check:
-    """``ours`` is a mapping name -> value whose values follow ``names`` in (descending) order."""
+def order(names: list[str], descending: bool = True, strict: bool = False) -> Check:
+    """``ours`` is a mapping name -> value whose values follow ``names`` in (descending) order.
+
+    ``strict``: every step must be a strict inequality, so that ties (two infinite distances, say) fail."""
     def test(ours, paper, _):
         values = [number(ours[n]) for n in names]
         pairs = list(zip(values, values[1:]))
+        if strict:
+            return all(a > b for a, b in pairs) if descending else all(a < b for a, b in pairs)
         return all(a >= b for a, b in pairs) if descending else all(a <= b for a, b in pairs)
-    return _simple("order " + (" >= " if descending else " <= ").join(names), test)
+    sign = (" > " if descending else " < ") if strict else (" >= " if descending else " <= ")
+    return _simple("order " + sign.join(names), test)
 
 
 def holds(condition: bool, describe: str = "holds") -> Check:
@@ -150,6 +156,29 @@ def accuracy_margin(p: float, n: int, z: float = 1.96) -> float:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     return float(z * math.sqrt(2 * p * (1 - p) / n))
+
+
+def paired_difference(correct_a, correct_b, level: float = 0.90) -> tuple[float, float, float]:
+    """Accuracy of A minus accuracy of B on the same examples, and its ``level`` interval: ``(difference, low, high)``.
+
+    The per-example differences d_i = a_i - b_i (each -1, 0 or 1) are paired, so their spread counts only the examples
+    on which the two classifiers disagree (McNemar's discordant pairs); the interval is the one-sample Student t
+    interval of the mean of d_i. For an equivalence test at 5 % (two one-sided tests) use ``level = 0.90`` and ask
+    that the interval lie inside the equivalence margin."""
+    a = np.asarray(correct_a)
+    b = np.asarray(correct_b)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(f"need two equal-length 1-D arrays of at least 2 outcomes, got shapes {a.shape} and {b.shape}")
+    if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+        raise ValueError("the outcomes must be booleans or 0 / 1 (correct or not)")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    from scipy import stats
+
+    d = a.astype(float) - b.astype(float)
+    mean = float(d.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
+    return mean, mean - half, mean + half
 
 
 def welch_interval(ours: np.ndarray, paper_mean: float, paper_std: float | None, paper_n: int | None,

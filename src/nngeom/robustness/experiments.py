@@ -53,7 +53,7 @@ TRAINING = {
               "epochs": 1, "batch_size": 200, "lr": 1e-3, "decoder_lr": 1e-2, "l2_weight": 5e-4,
               "jac_weight": 1e-3, "jac_proj": 1, "spec_weight": 1.0, "spec_alpha": 1.0, "spec_tau": 5,
               "l2_form": "norm", "spec_method": "nassar", "train_seed": 0},
-    "cpu": {"n_train": 6000, "n_test": 1000, "hidden": 256, "p": 3.0, "k": 2, "delta": 0.4, "power_n": 4.5,
+    "cpu": {"n_train": 12000, "n_test": 2000, "hidden": 512, "p": 3.0, "k": 2, "delta": 0.4, "power_n": 4.5,
             "init_sigma": 1.0, "local_lr": 0.02, "local_epochs": 1000, "local_batch": 1000, "prune_threshold": -1.0,
             "epochs": 25, "batch_size": 500, "lr": 1e-3, "decoder_lr": 1e-2, "l2_weight": 5e-4,
             "jac_weight": 1e-3, "jac_proj": 3, "spec_weight": 1.0, "spec_alpha": 1.0, "spec_tau": 10,
