@@ -446,6 +446,114 @@ nngeom.claim("L.2.remove.relu-slope", "2-D: removing a ReLU neuron of the steepe
              cause="scale: with few hidden neurons per half the one-sided test has little power");
 
 # %% [markdown]
+# ## Radial basis functions: local, but not disentangled (2-D)
+#
+# Section 2.1 first found locality in the radial basis function ("RBF had the benefit of locally activating around
+# a center") and then left it: "we later find that, we need to use softmax function for disentanglement where
+# radial basis function does not produce desirable property"; section 5 adds "I was able to use softmax to
+# disentangle activation regions". The write-up defines neither the RBF network nor "disentanglement". Ours: an
+# RBF network $y = \sum_i v_i \exp(-\lVert x - c_i\rVert^2 / \sigma_i^2) + b$ with the same number of neurons,
+# started from the same keys and values as the local network (all widths $\sigma_i = 0.3$, ours) and fitted with
+# the same loss and steps. Its removal share is measured as above (an RBF neuron is removed by dropping its term).
+#
+# Disentanglement is read as *how many neurons share the explanation of one input*: with the activations
+# normalised over the neurons, $q_i(x) = a_i(x) / \sum_j a_j(x)$ (for the $\epsilon$-softmax over the keys, the
+# $\epsilon$ neuron left out), the effective number of active neurons is $N_\text{eff}(x) = \exp H(q(x))$, 1 when a
+# single neuron explains $x$ and $N$ when all share it equally. Per neuron we average $N_\text{eff}$ over the grid
+# points where that neuron is the most active one (its region), so that both networks give one value per neuron
+# and are compared with the same one-sided test as the removal shares.
+
+# %%
+class RBFNetwork(nn.Module):
+    """``y = sum_i v_i exp(-||x - c_i||^2 / sigma_i^2) + b`` (sec. 2.1's radial basis function network)."""
+
+    def __init__(self, centres, values, width):
+        super().__init__()
+        self.centres = nn.Parameter(centres.clone())
+        self.values = nn.Parameter(values.clone().reshape(-1))
+        self.log_width = nn.Parameter(torch.full((len(centres),), float(np.log(width))))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def activations(self, x):
+        return torch.exp(-torch.cdist(x, self.centres) ** 2 / torch.exp(2 * self.log_width))
+
+    def forward(self, x):
+        return (self.activations(x) @ self.values + self.bias)[:, None]
+
+
+def effective_neurons(a):
+    """``exp H(q)`` with ``q = a / sum(a)`` per row: the effective number of neurons sharing each input."""
+    q = a / a.sum(1, keepdim=True).clamp_min(1e-30)
+    return torch.exp(-(q * torch.log(q.clamp_min(1e-30))).sum(1))
+
+
+def per_region_mean(value, a):
+    """Per neuron: the mean of ``value`` over the inputs where that neuron is the most active (nan if none)."""
+    owner = a.argmax(1)
+    return np.array([float(value[owner == i].mean()) if (owner == i).any() else np.nan for i in range(a.shape[1])])
+
+
+rbf_2d = RBFNetwork(x2[pick], y2[pick], width=0.3)
+loss_rbf_2d = fit_mse(rbf_2d, x2, y2, S.steps)
+with torch.no_grad():
+    a_rbf = rbf_2d.activations(grid)
+    full_rbf2 = rbf_2d(grid)
+    without_rbf2 = full_rbf2 - a_rbf * rbf_2d.values
+    a_local = local_2d.activations(grid)[:, :-1]
+share_rbf2 = affected_share(full_rbf2, without_rbf2, scale_2d)
+neff_rbf, neff_local = effective_neurons(a_rbf), effective_neurons(a_local)
+region_rbf, region_local = per_region_mean(neff_rbf, a_rbf), per_region_mean(neff_local, a_local)
+rbf_table = pd.DataFrame({
+    "MSE on the data": [loss_relu_2d, loss_rbf_2d, loss_local_2d],
+    "removal share, mean over neurons": [share_relu2.mean().item(), share_rbf2.mean().item(),
+                                         share_local2.mean().item()],
+    "N_eff, mean over the grid": [np.nan, neff_rbf.mean().item(), neff_local.mean().item()],
+    "N_eff in a neuron's region, mean over neurons": [np.nan, np.nanmean(region_rbf), np.nanmean(region_local)],
+    "neurons owning a region": [np.nan, int(np.isfinite(region_rbf).sum()), int(np.isfinite(region_local).sum())],
+}, index=["ReLU", "RBF", "epsilon-softmax"])
+print(f"RBF widths after the fit: {torch.exp(rbf_2d.log_width).detach().numpy().round(3)}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+top = max(float(neff_rbf.max()), float(neff_local.max()))
+for ax, neff, model, title in ((axes[0], neff_rbf, rbf_2d, "RBF"), (axes[1], neff_local, local_2d, "epsilon-softmax")):
+    im = ax.pcolormesh(xx, yy, neff.reshape(xx.shape), shading="auto", cmap="cividis", vmin=1, vmax=top)
+    fig.colorbar(im, ax=ax, label="effective number of active neurons")
+    ax.scatter(*model.centres.detach().T, marker="x", c="red", s=30)
+    ax.set_title(f"{title}: N_eff per input")
+    ax.set_aspect("equal")
+fig.tight_layout()
+glue("s2-rbf-disentangle", fig, display=False)
+plt.close(fig)
+rbf_table.round(4)
+
+# %% [markdown]
+# ```{glue:figure} s2-rbf-disentangle
+# :name: fig-s2-rbf-disentangle
+#
+# Section 2.1 (no figure in the write-up): the effective number of neurons sharing each input, $\exp H(q)$, for the
+# fitted RBF network (left) and the $\epsilon$-softmax network (right), on one colour scale; red crosses are the
+# centres. Look at whether each input is explained by one neuron (dark) or by several (bright).
+# ```
+
+# %%
+rbf_local_row = nngeom.claim(
+    "L.2.1.rbf-local", "2-D: removing one RBF neuron changes the function over a smaller share of the domain than "
+    "removing one ReLU neuron (per-neuron shares)", paper="RBF: locally activating around a center",
+    ours=share_rbf2.tolist(), check=nngeom.mean_below(share_relu2.tolist()),
+    source="sec. 2.1: \"RBF had the benefit of locally activating around a center\"",
+    cause="open: the fitted widths may have grown until the RBF neurons act over most of the square")
+rbf_entangled_row = nngeom.claim(
+    "L.2.1.rbf-entangled", "2-D: in its own region an epsilon-softmax key shares the input with fewer neurons than "
+    "an RBF neuron does (per-neuron mean of exp H(q))", paper="softmax disentangles, RBF does not",
+    ours=region_local[np.isfinite(region_local)].tolist(),
+    check=nngeom.mean_below(region_rbf[np.isfinite(region_rbf)].tolist()),
+    source="sec. 2.1: \"we need to use softmax function for disentanglement where radial basis function does not "
+           "produce desirable property\"",
+    note="disentanglement read as the effective number of active neurons (ours: the write-up gives no measure)",
+    cause="open: with these widths and temperature the two networks share inputs equally; the write-up names "
+          "neither");
+
+# %% [markdown]
 # ## Claims
 
 # %%
@@ -474,4 +582,9 @@ nngeom.reading(
     f"against {shown.loc['ReLU', 'change outside the region, new neuron alone']:.4f} outside the modified region "
     f"(**{rows['L.2.1.add-local']['verdict']}**, **{rows['L.2.1.add-outside']['verdict']}**). Fine-tuning all ReLU "
     f"neurons brought the ReLU error to {shown.loc['ReLU', 'MSE, after fine-tuning all']:.4f} "
-    f"(**{rows['L.2.1.add-finetune']['verdict']}**).")
+    f"(**{rows['L.2.1.add-finetune']['verdict']}**).\n\n"
+    f"The RBF network (MSE {loss_rbf_2d:.5f}) changed on average {share_rbf2.mean():.0%} of the square per removed "
+    f"neuron against {share_relu2.mean():.0%} for ReLU (**{rbf_local_row['verdict']}** for 'locally activating'). "
+    f"In its own region an epsilon-softmax key shared the input with {np.nanmean(region_local):.2f} effective "
+    f"neurons on average against {np.nanmean(region_rbf):.2f} for an RBF neuron (**{rbf_entangled_row['verdict']}** "
+    f"for 'softmax disentangles, RBF does not').")
