@@ -176,7 +176,7 @@ hardness.round(4)
 #
 # Section 2.2, $Y = \mathrm{softmax}\{\mathrm{similarity}(Q, K); \tau\}\, V$ (no figure in the write-up): one row
 # per temperature; left the winning key (hue) and its activation (brightness), right the output $Y$. Look at how
-# the boundaries between keys harden from the top row to the bottom one.
+# the boundaries between keys soften from the top row (the lowest temperature) to the bottom one.
 # ```
 
 # %% [markdown]

@@ -133,8 +133,8 @@ nngeom.claim("A.2.1.radial-bounded", "The Gaussian distance neuron's activation 
 # Gradient ascent (Adam, learning rate annealed to 0 by a cosine schedule) on the input of each neuron, from
 # random starting points. In the plane, and then in
 # 784 dimensions with a Fashion-MNIST image as the linear weight / the Gaussian centre (bandwidth: the median
-# distance between images). The distance neuron's input converges to its centre; the linear neuron's input runs
-# off to infinity, growing with every step.
+# distance between images). The question is whether the distance neuron's input settles at its centre while the
+# linear neuron's input runs outward without bound (how often its norm grew is printed below).
 
 
 # %%

@@ -143,7 +143,7 @@ dot_beats = nngeom.claim(
     "reference itself; ours = fraction of patches", paper="higher activation than the reference itself",
     ours=beat["dot product"], check=nngeom.greater_than(0.0), kind="check",
     note="a check: by Cauchy-Schwarz only patches brighter than the reference can beat it, and among ~10^5 patches "
-         "one suffices; the document's statement about intensity is judged by A.2.2.dot-grows-with-intensity")
+         "one suffices; the statement about intensity is A.2.2.dot-grows-with-intensity")
 dot_grows = nngeom.claim(
     "A.2.2.dot-grows-with-intensity", "The dot product with the reference grows with the patch's intensity (its norm): "
     f"Spearman correlation over the {len(patches)} patches, one-sided",
@@ -151,8 +151,10 @@ dot_grows = nngeom.claim(
     ours={"Spearman rho": float(intensity.statistic), "p (rho > 0)": float(intensity.pvalue)},
     check=nngeom.holds(bool(intensity.pvalue < 0.05 and intensity.statistic > 0), "rho > 0, one-sided p < 0.05"),
     source="sec. 2.2, Fig. 2: \"Dot product gives higher activation for larger intensity of input\"",
-    note="patches of other images, not the document's scaled copies (for those it is an identity); overlapping "
-         "patches are not independent, so the p-value is optimistic")
+    kind="check",
+    note="a check: pixels and the reference are non-negative, so the dot product rises with the patch's intensity "
+         "almost surely (for the document's scaled copies it is an identity); patches of other images, overlapping, "
+         "so the p-value is optimistic")
 nngeom.claim("A.2.2.l2-reference-best", "No patch is closer in l2 than the reference itself; ours = fraction that is",
              paper="minimum when input and target match", ours=beat["l2 distance"], check=nngeom.equals(0.0),
              kind="check", note="identity: the reference is at distance 0 from itself");

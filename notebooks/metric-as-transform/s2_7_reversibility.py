@@ -247,14 +247,18 @@ which = nngeom.claim(
     paper=DOCUMENT_INVERTIBLE, ours=invertible, check=nngeom.equals(DOCUMENT_INVERTIBLE),
     source='sec. 2.7: "can be inverted using Moore–Penrose inverse"; "cosine angle on top of stereo is also '
            'reversible"; "the magnitude information is lost"; extra angle "to reconstruct the magnitude"',
+    kind="check",
     note=f"yes = our inverse returns the images to relative error < {EXACT:g} (float64); no = two distinct inputs "
-         "(x and 2x) give the same outputs to 1e-12")
+         "(x and 2x) give the same outputs to 1e-12. A check, not a reproduction: each answer is a theorem (the "
+         "pseudo-inverse of a full-column-rank W is exact; cosines of x and 2x are equal), so only our code can fail")
 centres_needed = nngeom.claim(
     "A.2.7.n-plus-1", "N-dimensional inputs need N+1 Euclidean distances: N centres leave a mirror-image twin, "
     f"N+1 determine the input (N = {', '.join(map(str, S.dims))})", paper={d: d + 1 for d in needed}, ours=needed,
     check=nngeom.equals({d: d + 1 for d in needed}),
     source='sec. 2.7, Invertibility of Euclidean Distance: "we need [N+1] distances from known centers to be able '
-           'to reconstruct it"')
+           'to reconstruct it"', kind="check",
+    note="a check: N centres span a hyperplane and the reflection through it is a twin with the same distances, "
+         "while N+1 centres in general position fix the point (a theorem)")
 nngeom.claim("A.2.7.euclid-exact", "Algorithm 1 returns the input from N+1 distances (rel. error < 1e-6, "
              f"float64, N = {', '.join(map(str, S.dims))})", paper="exact (Algorithm 1)",
              ours=max(by_dimension.values()), check=nngeom.at_most(EXACT), kind="check")
@@ -358,15 +362,18 @@ pd.concat([pd.Series(preimages, name="points with these distances (grid search)"
 collinear_claim = nngeom.claim(
     "A.2.7.collinear-not-unique", "Distances from collinear centres in the plane are shared by more than one point "
     "(points found by grid search)", paper="do not intersect uniquely", ours=preimages["collinear centres"],
-    check=nngeom.greater_than(1),
+    check=nngeom.greater_than(1), kind="check",
     source='sec. 2.7: "There exists certain values of measures/distances, that do not intersect uniquely, such as '
-           'scaled down distances, or when centers are collinear"')
+           'scaled down distances, or when centers are collinear"',
+    note="a check: the mirror image across the line of collinear centres has the same distances (a theorem)")
 scaled_claim = nngeom.claim(
     "A.2.7.scaled-not-unique", "Distances scaled down by 0.7 from N+1 = 3 centres are not the distances of exactly "
     "one point (points found by grid search)", paper="do not intersect uniquely",
     ours=preimages["distances scaled by 0.7"], check=nngeom.holds(preimages["distances scaled by 0.7"] != 1, "!= 1"),
+    kind="check",
     source='sec. 2.7: "There exists certain values of measures/distances, that do not intersect uniquely, such as '
-           'scaled down distances, or when centers are collinear"')
+           'scaled down distances, or when centers are collinear"',
+    note="a check: the three circles through a point, shrunk by 0.7, no longer meet in exactly one point (geometry)")
 gd_claim = nngeom.claim(
     "A.2.7.scaled-gd", "N+2 centres: gradient descent rebuilds inputs from distances known up to a scale "
     "(median relative error over 50 points, 2-D)", paper="reconstructed", ours=float(gd_error.median()),

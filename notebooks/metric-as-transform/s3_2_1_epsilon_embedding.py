@@ -189,8 +189,9 @@ end_row = nngeom.claim(
     "A.3.2.1.end-near-eps", "Noise end points lie nearer the epsilon point than any class centre (a majority of "
     "paths, one-sided binomial test)", paper="noise embeds at the epsilon point (Fig. 19)", ours=nearer_eps,
     check=nngeom.holds(end_test.pvalue < 0.05, f"binomial test of a majority, p = {end_test.pvalue:.3g} < 0.05"),
-    source='sec. 3.2.1, Fig. 19: "random noise images move towards the embedding of -distance"',
-    note="a stronger reading of the figure: the noise ends at the epsilon point rather than only towards it")
+    kind="check",
+    note="a stronger reading of ours (the document says only 'move towards', judged above): the noise ends at the "
+         "epsilon point rather than only towards it")
 
 # %% [markdown]
 # ## Claims
@@ -202,12 +203,13 @@ nngeom.claims_table()
 # ## Reading the result
 #
 # The first claim only verifies that our choice of $\varepsilon$ makes the epsilon node the nearest neighbour of
-# noise in the input space; the other two test the document's statement: that the paths approach the epsilon point
-# as $t$ grows, and, more strongly, that they end at it, nearer than to any class. Two mechanisms decide where noise
-# goes. The epsilon node's membership is 1 for a noise image whose nearest neighbour it is, but UMAP normalises each
-# point's memberships to a total of $\log_2 k$, so the remaining $k - 1$ training neighbours, although far, still
-# carry most of the weight, and `transform` places the image between the epsilon point and those samples. The
-# document's own UMAP is not published, so this weighting is the part of Figure 19 we cannot check against its code.
+# noise in the input space; the second tests the document's statement, that the paths approach the epsilon point as
+# $t$ grows; the third (a check, our stronger reading) asks whether they end at it, nearer than to any class. Where
+# noise ends is set by UMAP's memberships: the epsilon node's membership is 1 for a noise image whose nearest
+# neighbour it is, but UMAP normalises each point's memberships to a total of $\log_2 k$, so the other $k - 1$
+# training neighbours hold the remaining $\log_2 k - 1$ of the weight ($k$ = `n_neighbors`) and pull `transform`
+# towards those samples. The document's own UMAP is not published, so this weighting is the part of Figure 19 we
+# cannot check against its code.
 
 # %%
 nngeom.reading(

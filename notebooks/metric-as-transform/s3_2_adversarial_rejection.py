@@ -103,6 +103,9 @@ BOUNDS = {"n_train": (100, 60000), "n_attack": (10, 10000), "epochs": (1, None),
           "spiral_epochs": (1, None), "n_recraft": (2, None),
           "recraft_ratios": (1e-3, None)}
 S = nngeom.settings(PROFILES, globals(), section="metric-as-transform/s3_2_adversarial_rejection", bounds=BOUNDS)
+# The cause of a differs below the document's scale (sec. 3.2: MNIST, "trained for 30 epochs"); None at that scale
+SCALE_CAUSE = (f"scale: n_train = {S.n_train} and epochs = {S.epochs} against the document's 60000 and 30; the keys "
+               "train a tenth of the document's epochs") if S.epochs < 30 or S.n_train < 60000 else None
 unknown = sorted(set(S.attack_names) - set(ALL_ATTACKS))
 if unknown:
     raise ValueError(f"unknown attacks {unknown}: choose from {ALL_ATTACKS}")
@@ -268,8 +271,11 @@ for n in S.widths:
                      paper="larger learning-rate: centers develop artifacts",
                      ours={"x1": float(high.iloc[0]), "x0.01": float(low.iloc[0])},
                      check=nngeom.holds(bool(high.iloc[0] > low.iloc[0]), "x1 farther from the data than x0.01"),
+                     kind="check",
                      source='sec. 3.2, Fig. 14: "Model with data initialization have centers that look like data, but '
-                            'with larger learning-rate, the centers develop some artifacts"')
+                            'with larger learning-rate, the centers develop some artifacts"',
+                     note="a check: data-initialised keys start on training images, so any training moves x1 keys "
+                          "farther from them than x0.01 keys; whether they develop 'artifacts' is left to the figure")
     if 0.01 in S.centre_lr_scales:
         row = key_table.loc[f"{n}/random/x0.01"]
         nngeom.claim(f"A.3.2.keys-random-class-means.{n}", f"{n} keys, random init, key lr x0.01: the class means of "
@@ -279,7 +285,7 @@ for n in S.widths:
                      source='sec. 3.2, Fig. 14: "The model trained with low learning-rate on randomly initialized '
                             'centers have its mean class resembling structure of inputs as well"',
                      note="'resembling' read as a correlation above one half (ours); uniform-noise class means have "
-                          "a correlation near 0")
+                          "a correlation near 0", cause=SCALE_CAUSE)
 key_table.round(3)
 
 # %% [markdown]
@@ -297,7 +303,7 @@ NOISE_SOURCE = 'sec. 3.2: "we tried to reject random samples using epsilon() neu
 noise_row = nngeom.claim(
     "A.3.2.random-rejected-learned", "Random inputs are rejected at the learned epsilon (data-initialised models, worst)",
     paper="rejected easily", ours=min(v for k, v in noise_rejected.items() if "/data/" in k),
-    check=nngeom.at_least(0.99), source=NOISE_SOURCE,
+    check=nngeom.at_least(0.99), source=NOISE_SOURCE, cause=SCALE_CAUSE,
     note="'easily' read as at least 99 % of 500 noise images; random-initialised keys start as uniform noise "
          "themselves, their share is printed above");
 
@@ -402,7 +408,7 @@ worst_tuned = min((row for row in tuned_rows if "/data/" in row["model"]),
 tuned_row = nngeom.claim(
     "A.3.2.random-rejected-tuned", "Random inputs are rejected at the tuned epsilon (data-initialised models, worst)",
     paper="rejected easily", ours=worst_tuned["noise rejected, median (tuned)"],
-    check=nngeom.at_least(0.99), source=NOISE_SOURCE,
+    check=nngeom.at_least(0.99), source=NOISE_SOURCE, cause=SCALE_CAUSE,
     note=f"'easily' read as at least 99 % of 500 noise images; for {worst_tuned['model']}, "
          f"{worst_tuned['noise rejected, lower quartile']:.0%} are rejected at the lower quartile of the "
          f"per-attack best epsilon and {worst_tuned['noise rejected, upper quartile']:.0%} at the upper one")
@@ -431,7 +437,7 @@ for n in S.widths:
                 "across the attack parameters (sign test over the (attack, strength) pairs, one-sided, 95 %)",
                 paper="data-like centres reject best, with all attack parameters (Fig. 15)", ours=won,
                 check=nngeom.holds(won["sign-test p"] < 0.05, "wins more than half of the pairs (sign test, 95 %)"),
-                source=ORDER_SOURCE,
+                source=ORDER_SOURCE, cause=SCALE_CAUSE,
                 note="'with all attack parameters' read as a majority of the pairs beyond chance: a single pair can "
                      "go either way on 300 attacked images"))
         if 1.0 in S.centre_lr_scales:
@@ -442,7 +448,7 @@ for n in S.widths:
                 paper="low key learning rate rejects best (Fig. 15)", ours=won,
                 check=nngeom.holds(won["sign-test p"] < 0.05, "wins more than half of the pairs (sign test, 95 %)"),
                 source='sec. 3.2: "the model trained with low learning-rate for center(key)" rejects adversarial '
-                       'examples better'))
+                       'examples better', cause=SCALE_CAUSE))
 
 # The central statement of sec. 3.2: at a tuned epsilon the model rejects adversarial examples but not clean ones.
 # Per model, over the (attack, strength) pairs, the share of adversarial examples rejected at each pair's best
@@ -456,7 +462,7 @@ for (n, init, scale), (df, _) in sweeps.items():
         paper="rejects adversarial examples, but not the true data samples", ours=df["rejected"].tolist(),
         check=nngeom.mean_above(df["x_rejected"].tolist()),
         source='sec. 3.2: "for certain value of epsilon, the model rejects adversarial examples, but not the true '
-               'data samples"'))
+               'data samples"', cause=SCALE_CAUSE))
 
 # %% [markdown]
 # ## Figure 16: bounds $[-1, 1]$ versus $[-10, 10]$
@@ -485,12 +491,14 @@ plt.close(fig)
 nngeom.claim("A.3.2.bounds.narrow", "Mean best measure with bounds [-1, 1] (the reference of the next claim)",
              paper="higher", ours=float(narrow_df["measure"].mean()), check=nngeom.between(0.0, 2.0), kind="check",
              note="a measure lies in [0, 2] by construction: this row only records the reference value")
+bounds_won = pairs_won(wide_df, narrow_df)
 wide_row = nngeom.claim(
     "A.3.2.bounds.wide", f"Wider bounds [-{S.wide_bound:g}, {S.wide_bound:g}] make rejection easier (lower measure)",
-    paper="easier to reject (Fig. 16)", ours=float(wide_df["measure"].mean()),
-    check=nngeom.less_than("A.3.2.bounds.narrow"),
+    paper="easier to reject (Fig. 16)", ours={"mean measure": float(wide_df["measure"].mean()), **bounds_won},
+    check=nngeom.holds(bounds_won["sign-test p"] < 0.05, "wide bounds win more than half of the pairs (sign test, 95 %)"),
     source='sec. 3.2, Fig. 16: "[-1, 1] similar to input has lower adversarial rejection success than bounded in '
-           'range of [-10, 10]"')
+           'range of [-10, 10]"', cause=SCALE_CAUSE,
+    note="the lower best measure per (attack, strength) pair, by the same sign test as the model comparisons")
 compare.round(3)
 
 # %% [markdown]
@@ -651,7 +659,7 @@ nngeom.claim("A.3.2.low-eps-negative-sample", f"At low epsilon the perturbation 
              check=nngeom.holds(bool(cos_test.pvalue < 0.05), "mean cosine > 0, one-sided p < 0.05"),
              source='sec. 3.2, Figs. 17-18: "with low epsilon, we find approximately negative of sample as gradient"',
              note="'approximately' is not a number: the claim asks for a positive mean cosine beyond chance; the "
-                  "table gives its size at every epsilon")
+                  "table gives its size at every epsilon", cause=SCALE_CAUSE)
 pd.DataFrame(rows).round(3)
 
 # %% [markdown]
@@ -702,11 +710,15 @@ lines.append("Mean best measure over attacks and strengths: " + ", ".join(f"{k} 
              + ". Rejection of adversarial examples above clean images at the best epsilon, per model: "
              + ", ".join(f"{r['id'].split('clean.')[-1]} **{r['verdict']}**"
                          for r in works_rows) + ".")
-lines.append(f"With bounds [-{S.wide_bound:g}, {S.wide_bound:g}] the mean best measure was {wide_row['ours']:.3f} "
-             f"against {float(narrow_df['measure'].mean()):.3f} with [-1, 1] (**{wide_row['verdict']}**).")
+lines.append(f"With bounds [-{S.wide_bound:g}, {S.wide_bound:g}] the mean best measure was "
+             f"{wide_row['ours']['mean measure']:.3f} against {float(narrow_df['measure'].mean()):.3f} with [-1, 1], "
+             f"lower in {bounds_won['pairs won']} of {bounds_won['pairs']} pairs (**{wide_row['verdict']}**).")
 lines.append(f"Re-crafting the attacks at {len(S.recraft_ratios)} values of epsilon changed the measure by at most "
              f"{recraft['difference'].abs().max():.3f} ({len(outside)} of {len(recraft)} pairs outside their "
-             f"familywise 95 % interval; **{recraft_check['verdict']}**).")
+             f"familywise 95 % interval; **{recraft_check['verdict']}**)."
+             + (" The epsilon sweeps of Figure 15 and the rows judged on them use attacks made once at the learned "
+                "epsilon; since re-crafted attacks measure differently here, those verdicts rest on that shortcut."
+                if not recraft_check["passed"] else ""))
 lines.append(f"On the spirals the mean cosine between the adversarial gradient and the direction to the nearest "
              f"wrong-class key was {spiral_row['ours']:.2f} (**{spiral_row['verdict']}**).")
 nngeom.reading("\n\n".join(lines))

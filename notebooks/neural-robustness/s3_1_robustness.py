@@ -64,6 +64,7 @@ spec_weight = None
 spec_alpha = None
 spec_tau = None
 spec_method = None
+reg_on = None
 train_seed = None
 n_attack = None         # test images attacked (before keeping the correctly classified ones)
 n_eps = None            # points of each log-spaced epsilon grid
@@ -90,6 +91,7 @@ from scipy import stats
 import nngeom
 from nngeom.robustness import landscape, perturbations
 from nngeom.robustness import experiments as rm
+from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause
 
 LOCAL = {
     "smoke": {"n_attack": 60, "n_eps": 6, "eps_l2": [1e-2, 1e3], "eps_linf": [1e-6, 1e0], "pgd_steps": 2,
@@ -137,6 +139,8 @@ display(rm.sources_table(S, LOCAL_SOURCES, PROFILES))
 # %%
 models, records = rm.trained_models(cfg)
 accuracy = rm.accuracy_table(records)
+guard = l2_guard(models, accuracy)
+REGULARISERS = l2_cause(guard, scale_cause(S, ("epochs",), "the regularisers' effect on W grows with training"))
 x_test, y_test = rm.test_data(cfg)
 x_att, y_att = x_test[:S.n_attack], y_test[:S.n_attack]
 ATTACKS = {"random": ("random", np.geomspace(*S.eps_l2, S.n_eps)),
@@ -237,14 +241,14 @@ for attack in ATTACKS:
     m = median[attack]
     nngeom.claim(f"R.rob.KH-most.{attack}", f"KH has the highest median critical distance under {attack}",
                  paper="KH most robust", ours=m, check=nngeom.holds(max(m, key=m.get) == "KH", "KH is the maximum"),
-                 source=FIG1, cause=f"scale: epochs, n_train (KH's decoder and the local layer see {S.n_train} images)")
+                 source=FIG1, cause=scale_cause(S, ("epochs", "n_train"), f"KH's decoder and the local layer see {S.n_train} images"))
 for attack in ATTACKS:
     m = median[attack]
     ranked = {"KH": m["KH"], "L2": m["L2"], "JReg": m["JReg"], "best of BP, SpecReg": max(m["BP"], m["SpecReg"])}
     nngeom.claim(f"R.rob.order.{attack}", f"Under {attack} the robustness order is KH, L2, JReg, then BP and SpecReg",
                  paper="KH > L2 > JReg > BP, SpecReg", ours=ranked,
                  check=nngeom.order(["KH", "L2", "JReg", "best of BP, SpecReg"], strict=True), source=ORDER,
-                 cause="scale: epochs (25; the regularisers' effect on W grows with training)")
+                 cause=REGULARISERS)
 
 
 def alike(m, a, b):
@@ -343,10 +347,11 @@ for attack in ATTACKS:
     nngeom.claim(f"R.rob.relative-spread.{attack}", f"Under {attack}, more robust models classify the images less "
                  "coherently: the relative spread (std / mean of the critical distance) grows with the mean",
                  paper="less coherently correctly classified", ours=rho_cv, check=nngeom.greater_than(0.0),
-                 source='sec. 3, Fig. 1: "with more resilient models, selected images are also less coherently '
-                        'correctly classified"',
-                 note="Spearman over five models of the mean and the coefficient of variation: unlike the plain "
-                      "spread, it is not implied by a change of scale; a sign, not a significance")
+                 kind="check",
+                 note="our stronger reading of the document's gloss on the mean-variance correlation (R.rob.mean-std "
+                      "is the document's claim): Spearman over five models of the mean and the coefficient of "
+                      "variation, which unlike the plain spread is not implied by a change of scale; a sign, not a "
+                      "significance")
 
 # %% [markdown]
 # ## Claims on the trade-off (Fig. A2) and the Discussion
@@ -372,7 +377,7 @@ for attack in ["random", "PGD"]:
                  f"SpecReg", paper="negative correlation", ours=rho, check=nngeom.less_than(0.0),
                  source='App. B, Fig. A2: "Aside from spectral regularization, robustness and accuracy are negatively '
                         'correlated."', note="Spearman over four models: a sign, not a significance",
-                 cause="scale: epochs, n_train (accuracies within a few points of each other)")
+                 cause=scale_cause(S, ("epochs", "n_train"), "accuracies within a few points of each other"))
 worst = {"lowest accuracy": min(accuracy, key=accuracy.get),
          "least robust (random)": min(median["random"], key=median["random"].get),
          "least robust (PGD)": min(median["PGD"], key=median["PGD"].get)}
@@ -400,7 +405,7 @@ for attack in ["random", "PGD"]:
                  source='sec. 3 "Robustness-accuracy trade-off": "JReg achieves more robust representations without '
                         'substantial decrease in accuracy"',
                  note=f"margin {acc_margin:.4f}: 95 % binomial half-width for two accuracies on {cfg['n_test']} test "
-                      "images", cause="scale: epochs (25; the regularisers' effect on W grows with training)")
+                      "images", cause=REGULARISERS)
     nngeom.claim(f"R.tradeoff.L2-favours-robustness.{attack}", f"L2 is more robust but less accurate than JReg "
                  f"under {attack}", paper="L2 clearly favors robustness",
                  ours={"median critical distance L2 / JReg": m["L2"] / m["JReg"],
@@ -408,7 +413,7 @@ for attack in ["random", "PGD"]:
                  check=nngeom.holds(bool(m["L2"] > m["JReg"] and accuracy["L2"] < accuracy["JReg"]),
                                     "L2's median above JReg's and its accuracy below"),
                  source='sec. 3 "Robustness-accuracy trade-off": "whereas L2 clearly favors robustness"',
-                 cause="scale: epochs (25; the regularisers' effect on W grows with training)")
+                 cause=REGULARISERS)
 least = {attack: min(median[attack], key=median[attack].get) for attack in ATTACKS}
 nngeom.claim("R.rob.BP-least", "BP is the least robust model (lowest median critical distance) under every attack",
              paper="the opposite applies to BP", ours=least,
@@ -423,8 +428,11 @@ for attack in ATTACKS:
                  paper="same effect on robustness", ours={"log gap L2-JReg": gap, "smallest gap to another model":
                                                           other_gap},
                  check=nngeom.holds(same, "L2-JReg gap smaller than any gap to another model"),
-                 source='App. D: "Consequently, Jacobian and L2 regularization locally have the same effect on '
-                        'robustness."', cause="scale: epochs (25; the regularisers' effect on W grows with training)")
+                 kind="check",
+                 note="a check, not the document's claim: App. D's argument ('locally have the same effect') is about "
+                      "the hidden representation's local stability (tested in s3_3, R.D.L2-JReg-cross), and sec. 2 "
+                      "warns that measured on the prediction 'they might affect our robustness measures "
+                      "differently'")
 
 jac = {name: float(landscape.model_jacobian_norms(model, x_att).mean()) for name, model in models.items()}
 print("mean hidden-Jacobian norm on the attacked images:", {k: f"{v:.3g}" for k, v in jac.items()})
@@ -493,8 +501,8 @@ nngeom.claims_table()
 # ## Reading the result
 #
 # FGSM and PGD distances are Euclidean lengths of $L^\infty$ perturbations, so a sign step of size $\epsilon$ has
-# length $\epsilon\sqrt{3072}$; this is why the random perturbation, which spends its whole length in one direction,
-# is weaker although its $\epsilon$ axis reads differently. The correlation claims rest on four or five models and
+# length $\epsilon\sqrt{3072}$, while a random perturbation of the same length is nearly orthogonal to the gradient;
+# whether it is the weaker attack here is the `R.rob.severity` rows' verdict. The correlation claims rest on four or five models and
 # give a sign, not a significance.
 
 # %%

@@ -29,8 +29,8 @@
 # autograd and compare weight and Jacobian norms of the five models on test images.
 #
 # When no test image is correct for all five models (tiny `smoke` models), the image correct for the most models
-# is used, and the notebook says so. The plane spans $[-\text{extent}, \text{extent}]^2$ around the image (the document: $\pm 20$ on a $100\times100$
-# grid); the `cpu` profile uses a coarser grid (below).
+# is used, and the notebook says so. The plane spans $[-\text{extent}, \text{extent}]^2$ around the image (the authors' code: $\pm 20$ on a
+# $100\times100$ grid; the document gives no extent); the `cpu` profile uses a coarser grid (below).
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -58,6 +58,7 @@ spec_weight = None
 spec_alpha = None
 spec_tau = None
 spec_method = None
+reg_on = None
 train_seed = None
 extent = None           # half-width of the plane
 resolution = None       # grid points per axis
@@ -76,6 +77,7 @@ from myst_nb import glue
 import nngeom
 from nngeom.robustness import landscape
 from nngeom.robustness import experiments as rm
+from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause
 
 LOCAL = {
     "smoke": {"extent": 20.0, "resolution": 20, "n_jacobian": 200, "plane_seed": 0},
@@ -96,6 +98,7 @@ display(rm.sources_table(S, LOCAL_SOURCES, PROFILES))
 
 # %%
 models, records = rm.trained_models(cfg)
+guard = l2_guard(models, rm.accuracy_table(records))
 x_test, y_test = rm.test_data(cfg)
 with torch.no_grad():
     correct = torch.stack([m(x_test.to(nngeom.device())).argmax(1).cpu() == y_test for m in models.values()])
@@ -183,7 +186,7 @@ col = lambda name: table[name].to_dict()  # noqa: E731
 # %%
 FIG4 = 'sec. 3, Fig. 4: "weight regularization, in general, results in the lowest norm values, whereby L2 ' \
        'regularization achieves the lowest."'
-SCALE = "scale: epochs (25: the penalties have had little time to shape W)"
+SCALE = l2_cause(guard, scale_cause(S, ("epochs",), "the penalties have had little time to shape W"))
 nngeom.claim("R.geo.L2-below-BP", "L2 has a lower hidden-Jacobian norm than BP on the plane", paper="L2 << BP",
              ours={"L2": plane_norm["L2"], "BP": plane_norm["BP"]}, check=nngeom.order(["BP", "L2"]), source=FIG4,
              cause=SCALE)

@@ -8,8 +8,10 @@
   "Supervised learning", Appendix D; `regularizers`): L2 on W (``l2_form``: the squared norm or the norm),
   the Jacobian penalty with ``jac_proj`` random projections, the spectral penalty towards n^-alpha
   (``spec_method``: Nassar et al.'s published penalty on the epoch's eigenbasis, or our batch reconstruction);
-* ``epoch_basis``: the eigenbasis of the hidden covariance over the training set that Nassar et al.'s
-  penalty projects on, recomputed every epoch.
+  the Jacobian and spectral penalties act on the representation ``reg_on``: ``"h"`` = W x, the
+  ``hidden_repr`` that the authors' trainer regularises, or ``"h_hat"`` = ReLU(W x)^n;
+* ``epoch_basis``: the eigenbasis of the covariance of that representation over the training set that
+  Nassar et al.'s penalty projects on, recomputed every epoch.
 
 The trained models, their settings and their cache live in `experiments`.
 """
@@ -21,13 +23,21 @@ from torch import nn
 
 from . import krotov, regularizers
 
-__all__ = ["L2_FORMS", "MODEL_NAMES", "PowerMLP", "PowerModel", "SPEC_METHODS", "VARIANTS", "build", "epoch_basis", "layer_from",
-           "regularized_loss"]
+__all__ = ["L2_FORMS", "MODEL_NAMES", "PowerMLP", "PowerModel", "REG_TARGETS", "SPEC_METHODS", "VARIANTS", "build", "epoch_basis", "layer_from",
+           "regularized_loss", "regularized_representation"]
 
 MODEL_NAMES = ("KH", "BP", "L2", "JReg", "SpecReg")
 VARIANTS = ("KH-raw",)  # KH on the unpruned local layer (App. A: pruning "leaves performance unaffected")
 L2_FORMS = ("squared", "norm")
 SPEC_METHODS = ("nassar", "batch")
+REG_TARGETS = ("h", "h_hat")  # the representation the Jacobian and spectral penalties act on
+
+
+def regularized_representation(model: "PowerModel", x: torch.Tensor, h_hat: torch.Tensor, reg_on: str) -> torch.Tensor:
+    """``h = W x`` (``reg_on = "h"``) or ``h_hat`` itself (``"h_hat"``): what JReg and SpecReg penalise."""
+    if reg_on not in REG_TARGETS:
+        raise ValueError(f"reg_on must be one of {REG_TARGETS}, got {reg_on!r}")
+    return model.pre(x) if reg_on == "h" else h_hat
 
 
 class PowerMLP(nn.Module):
@@ -75,14 +85,16 @@ def regularized_loss(model: PowerModel, x: torch.Tensor, y: torch.Tensor, kind: 
         root = cfg["l2_form"] == "norm"
         loss = loss + cfg["l2_weight"] * regularizers.lp_weight_penalty(model.encoder_weight(), 2.0, root=root)
     elif kind == "JReg":
-        loss = loss + cfg["jac_weight"] * regularizers.jacobian_penalty(x, h, cfg["jac_proj"], generator)
+        target = regularized_representation(model, x, h, cfg.get("reg_on", "h_hat"))
+        loss = loss + cfg["jac_weight"] * regularizers.jacobian_penalty(x, target, cfg["jac_proj"], generator)
     elif kind == "SpecReg":
+        target = regularized_representation(model, x, h, cfg.get("reg_on", "h_hat"))
         if cfg["spec_method"] == "nassar":
             if basis is None:
                 raise ValueError("spec_method 'nassar' needs the epoch's eigenbasis")
-            penalty = regularizers.nassar_spectral_penalty(h, basis, cfg["spec_alpha"], cfg["spec_tau"])
+            penalty = regularizers.nassar_spectral_penalty(target, basis, cfg["spec_alpha"], cfg["spec_tau"])
         elif cfg["spec_method"] == "batch":
-            penalty = regularizers.spectral_penalty(h, cfg["spec_alpha"], cfg["spec_tau"])
+            penalty = regularizers.spectral_penalty(target, cfg["spec_alpha"], cfg["spec_tau"])
         else:
             raise ValueError(f"spec_method must be one of {SPEC_METHODS}, got {cfg['spec_method']!r}")
         loss = loss + cfg["spec_weight"] * penalty
@@ -92,10 +104,14 @@ def regularized_loss(model: PowerModel, x: torch.Tensor, y: torch.Tensor, kind: 
 
 
 @torch.no_grad()
-def epoch_basis(model: PowerModel, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Eigenvectors (columns, descending eigenvalues) of the covariance of h_hat over all of ``x`` (Nassar et al.)."""
+def epoch_basis(model: PowerModel, x: torch.Tensor, batch_size: int = 2000, reg_on: str = "h_hat") -> torch.Tensor:
+    """Eigenvectors (columns, descending eigenvalues) of the covariance of the representation ``reg_on`` (h or
+    h_hat) over all of ``x`` (Nassar et al.)."""
+    if reg_on not in REG_TARGETS:
+        raise ValueError(f"reg_on must be one of {REG_TARGETS}, got {reg_on!r}")
     dev = next(model.parameters()).device
-    h = torch.cat([model.hidden(x[i:i + batch_size].to(dev)).double() for i in range(0, len(x), batch_size)])
+    represent = model.pre if reg_on == "h" else model.hidden
+    h = torch.cat([represent(x[i:i + batch_size].to(dev)).double() for i in range(0, len(x), batch_size)])
     return regularizers.eigenbasis(h).to(next(model.parameters()).dtype)
 
 

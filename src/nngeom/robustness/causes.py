@@ -1,0 +1,64 @@
+"""Causes of a `differs` that depend on the run: the scale actually trained and the L2 model's health.
+
+A cause written as fixed text can be false at another profile ("25 epochs" at ``paper``, where the models train
+1000), so the notebooks build them here from the settings and the trained models:
+
+* ``scale_cause(settings, knobs, why)``: ``"scale: <knob = value, ...> (why)"`` when at least one of ``knobs``
+  is below the document's `paper` value (`experiments.TRAINING`); at the document's own scale the same failure
+  is ``"open: ..."``, since scale cannot explain it there;
+* ``l2_guard(models, accuracy)``: the L2 model's test accuracy and ``||W||_F`` as fractions of BP's, and whether
+  it has collapsed (below 90 % of BP's accuracy or 10 % of its weight norm, the rule of `R.L2.not-collapsed`);
+* ``l2_cause(guard, fallback)``: for a claim that involves L2, the collapse as its cause when the guard fails,
+  else ``fallback``.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .experiments import TRAINING
+
+__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "l2_cause", "l2_guard", "scale_cause"]
+
+COLLAPSE_ACCURACY = 0.9   # L2 accuracy below this fraction of BP's: collapsed (R.L2.not-collapsed)
+COLLAPSE_WEIGHT = 0.1     # L2 ||W||_F below this fraction of BP's: collapsed
+
+
+def _value(settings: Any, knob: str) -> Any:
+    if isinstance(settings, Mapping):
+        return settings[knob]
+    return getattr(settings, knob)
+
+
+def scale_cause(settings: Any, knobs: tuple[str, ...], why: str) -> str:
+    """``scale: ...`` naming the knobs of ``knobs`` that are below the paper's values, else ``open: ...``."""
+    if not knobs:
+        raise ValueError("scale_cause needs at least one knob")
+    paper = TRAINING["paper"]
+    unknown = [k for k in knobs if k not in paper]
+    if unknown:
+        raise ValueError(f"unknown training knobs {unknown}: choose from {', '.join(paper)}")
+    reduced = [k for k in knobs if _value(settings, k) < paper[k]]
+    if not reduced:
+        return f"open: at the document's scale ({', '.join(f'{k} = {paper[k]}' for k in knobs)}) {why}"
+    shown = ", ".join(f"{k} = {_value(settings, k)} (paper {paper[k]})" for k in reduced)
+    return f"scale: {shown}; {why}"
+
+
+def l2_guard(models: Mapping[str, Any], accuracy: Mapping[str, float]) -> dict:
+    """L2's accuracy and ``||W||_F`` relative to BP's, and ``collapsed`` by the rule of `R.L2.not-collapsed`."""
+    for name in ("L2", "BP"):
+        if name not in models or name not in accuracy:
+            raise ValueError(f"l2_guard needs the trained {name} model and its accuracy")
+    norm = {name: float(models[name].encoder_weight().detach().norm()) for name in ("L2", "BP")}
+    acc_ratio = float(accuracy["L2"]) / max(float(accuracy["BP"]), 1e-12)
+    weight_ratio = norm["L2"] / max(norm["BP"], 1e-12)
+    return {"accuracy L2 / BP": acc_ratio, "||W|| L2 / BP": weight_ratio,
+            "collapsed": bool(acc_ratio < COLLAPSE_ACCURACY or weight_ratio < COLLAPSE_WEIGHT)}
+
+
+def l2_cause(guard: Mapping[str, Any], fallback: str) -> str:
+    """The L2 collapse as the cause when ``guard`` says so, else ``fallback``."""
+    if guard["collapsed"]:
+        return (f"reconstruction: the L2 model is degraded (accuracy {guard['accuracy L2 / BP']:.2f} of BP's, "
+                f"||W|| {guard['||W|| L2 / BP']:.2f} of BP's; R.L2.not-collapsed), so L2 claims rest on a weak model")
+    return fallback
