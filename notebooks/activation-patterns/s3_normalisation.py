@@ -27,8 +27,11 @@
 # We train the five networks, and PyTorch's default as a sixth (SGD, momentum 0.9; the document does not give its optimiser) on a stratified
 # CIFAR-10 subset for 5 epochs in the `cpu` profile (sizes in the table below) and on the full training set for 20
 # epochs in `paper`, record the probabilities before and after training, and read each accuracy at the epoch the
-# document reports it. WeightNorm uses PyTorch's reparametrisation without the
-# document's data-dependent initialisation on the first batch (not specified enough to reproduce).
+# document reports it. WeightNorm uses PyTorch's reparametrisation with the document's "special initialization on
+# the first batch of data", read as the data-dependent initialisation of Salimans & Kingma (2016, sec. 3), whose
+# paper introduced the method: on the first `batch_size` training images, layer by layer, the scale $g$ and the
+# bias are set so that every pre-activation has zero mean and unit variance (`patterns.models.weight_norm_init`).
+# Without it a weight-normed network starts as exactly the PyTorch-default network.
 #
 # **Which "Xavier".** The document is not consistent here: it defines Xavier by $\mathrm{Var}\,W = 2/(n_{in} +
 # n_{out})$, then adds "(PyTorch initialize Linear layers like this)", while its own sec. 4.1 (eq. 10-11) gives
@@ -109,7 +112,7 @@ bins = np.linspace(0, 1, 21)
 results = {}
 for name, options in VARIANTS.items():
     arch = {"kind": "mlp", "depth": 10, "width": 256, **options}
-    init = record(experiments.initial_model(arch, S.seed), x_stats, batch_statistics=options["norm"] == "batch")
+    init = record(experiments.initial_model(arch, S.seed, DATA, FIT), x_stats, batch_statistics=options["norm"] == "batch")
     trained, history = experiments.train_model(arch, DATA, FIT, seed=S.seed)
     results[name] = {"epoch 0": {k: p.probability() for k, p in init.items()},
                      "trained": {k: p.probability() for k, p in record(trained, x_stats).items()},

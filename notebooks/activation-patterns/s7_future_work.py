@@ -193,7 +193,11 @@ row_handful = nngeom.claim(
     "per first-layer region over the bound f(h, 2))", paper="only a handful",
     ours=float(conditional.mean() / summary["bound: f(h, 2) per layer-1 region"]), check=nngeom.at_most(0.2),
     source="sec. 7.3: \"How many activation patterns can layer l then take ? The intuition is to say only a handful\"",
-    note="'a handful' read as at most a fifth of the f(h, 2) patterns the second layer could take in one region")
+    kind="check",
+    note="a check on our 2-D toy, not a reproduction: in the plane a small first-layer region is crossed by few of the "
+         "second layer's lines, so a low count follows from the geometry; the document's intuition is about "
+         "high-dimensional layers. 'A handful' read as at most a fifth of the f(h, 2) patterns the second layer "
+         "could take in one region")
 
 # %% [markdown]
 # ## 7.4 Adversarial examples in activation-pattern space

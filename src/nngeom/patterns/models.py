@@ -10,6 +10,10 @@
 * ``convnet(channels)``: the "AlexNet for cifar10" of sec. 5 (3 convolutions with ReLU and max pooling,
   one linear layer).
 * ``build(arch)``: either network from a plain-JSON description (the cache key of `experiments.train_model`).
+* ``weight_norm_init(model, x)``: the data-dependent initialisation of WeightNorm (Salimans & Kingma 2016,
+  sec. 3; the document's "special initialization on the first batch of data"): layer by layer on the batch ``x``,
+  with t = v.x / ||v||, set g = 1 / std(t) and b = -mean(t) / std(t), so that every pre-activation starts with
+  zero mean and unit variance over the batch.
 * ``Standardize`` / ``cifar_standardizer()``: the per-channel standardisation as a layer, so a model trained on
   standardised images takes [0, 1] images.
 """
@@ -22,7 +26,8 @@ from torch import nn
 
 from ..data import channel_statistics
 
-__all__ = ["ACTIVATIONS", "build", "cifar_standardizer", "convnet", "INITS", "mlp", "NORMS", "Standardize"]
+__all__ = ["ACTIVATIONS", "build", "cifar_standardizer", "convnet", "INITS", "mlp", "NORMS", "Standardize",
+           "weight_norm_init"]
 
 NORMS = (None, "batch", "layer", "weight")
 ACTIVATIONS = ("relu", "selu")
@@ -99,6 +104,30 @@ def build(arch: dict) -> nn.Module:
     if arch["kind"] == "convnet":
         return convnet(**options)
     raise ValueError(f"unknown kind {arch['kind']!r}: choose 'mlp' or 'convnet'")
+
+
+@torch.no_grad()
+def weight_norm_init(model: nn.Sequential, x: torch.Tensor, eps: float = 1e-8) -> nn.Sequential:
+    """Salimans & Kingma's data-dependent initialisation of every weight-normed Linear of ``model``, on batch ``x``."""
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential (an mlp), got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor) or len(x) < 2:
+        raise ValueError("x must be a batch of at least 2 inputs (the initialisation uses its mean and std)")
+    found = False
+    h = x
+    for layer in model:
+        parametrized = getattr(layer, "parametrizations", None)
+        if isinstance(layer, nn.Linear) and parametrized is not None and "weight" in parametrized:
+            found = True
+            v = parametrized.weight.original1                        # direction V; original0 is g
+            t = h @ (v / v.norm(dim=1, keepdim=True)).T                # (B, out): v.x / ||v||
+            mean, std = t.mean(0), t.std(0).clamp_min(eps)
+            parametrized.weight.original0.copy_((1.0 / std)[:, None])
+            layer.bias.copy_(-mean / std)
+        h = layer(h)
+    if not found:
+        raise ValueError("model has no weight-normed Linear layer (build it with norm='weight')")
+    return model
 
 
 class Standardize(nn.Module):
