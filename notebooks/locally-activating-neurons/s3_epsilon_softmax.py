@@ -32,24 +32,26 @@
 
 # %% tags=["parameters"]
 profile = "cpu"
-resolution = None      # grid points per axis of the firing maps
-taus = None            # temperatures of Fig. 3
-epsilons = None        # epsilon values of Fig. 3
-n_spiral = None
-spiral_epochs = None
-classifier_epsilon = None  # fixed epsilon of the local classification neurons (Fig. 5)
-n_train = None         # MNIST training images
-epochs = None
-n_keys = None          # MNIST dictionary keys
-search_rounds = None
-n_search = None
-n_test = None          # MNIST test images used to follow the search
-n_attack = None
-attack_lrs = None      # strengths of the normalised-gradient attack
-fgsm_strengths = None  # strengths of FGSM (L-infinity, inputs in [-1, 1])
-x_rejected_target = None  # clean-rejection level at which the adversarial rejection is read
-search_spiral_rounds = None  # add / fine-tune / prune rounds of the local residual MLP on two spirals (sec. 4)
-search_spiral_steps = None   # Adam steps per round
+# Where each `paper` value comes from: (write-up) this document, (MaT 3.x) *Metric as Transform*, the same author's
+# follow-up on these experiments (seeds README), (ours) our choice where neither gives one.
+resolution = None      # grid points per axis of the firing maps (ours)
+taus = None            # temperatures of Fig. 3 (ours: the figure's values are not given)
+epsilons = None        # epsilon values of Fig. 3 (ours)
+n_spiral = None        # (ours)
+spiral_epochs = None   # (ours)
+classifier_epsilon = None  # fixed epsilon of the local classification neurons, Fig. 5 (ours)
+n_train = None         # MNIST training images (MaT 3.2: the MNIST training set)
+epochs = None          # (MaT 3.2: "trained for 30 epochs")
+n_keys = None          # MNIST dictionary keys (MaT 3.2: 100 keys)
+search_rounds = None   # (ours)
+n_search = None        # (MaT 3.3: 30 search units)
+n_test = None          # MNIST test images used to follow the search (the MNIST test set)
+n_attack = None        # (ours)
+attack_lrs = None      # strengths of the normalised-gradient attack (ours; MaT 3.2 gives no values)
+fgsm_strengths = None  # strengths of FGSM, L-infinity, inputs in [-1, 1] (ours)
+x_rejected_target = None  # clean-rejection level at which the adversarial rejection is read (write-up: ~6 %)
+search_spiral_rounds = None  # add / fine-tune / prune rounds of the local residual MLP on two spirals, sec. 4 (ours)
+search_spiral_steps = None   # Adam steps per round (ours)
 seed = None
 
 # %% tags=["hide-input"]
