@@ -28,7 +28,7 @@
 # steeply than BP (L2 the most); SpecReg is a power law on CIFAR-10 but flat on white noise.
 #
 # Here the representation is $h(x) = Wx$, what the captions of Figs. 2 and 3 name ($\mathbf h(\mathbf x)$); every
-# claim is fitted on it. SpecReg's penalty acts on the representation `reg_on` (printed with the settings): $h$, as
+# claim is fitted on it. SpecReg's penalty acts on the representation `spec_on` (printed with the settings): $h$, as
 # in the authors' trainer, so Fig. 3 shows the representation the penalty shapes. The table also reports the
 # exponent of $\hat h = \mathrm{ReLU}(h)^n$ for SpecReg, for information. Scales: for the data, centred square
 # patches of growing side; for representations, random subsets of growing size of the hidden units. White noise is
@@ -65,7 +65,8 @@ spec_weight = None
 spec_alpha = None
 spec_tau = None
 spec_method = None
-reg_on = None
+jac_on = None
+spec_on = None
 train_seed = None
 n_spectrum = None       # test images (own stratified subset) and noise samples analysed
 scales = None           # fractions of the units (representations) or of the image side (data)
@@ -367,13 +368,13 @@ nngeom.claim("R.spec.SpecReg-cifar", "SpecReg's CIFAR-10 exponent deviates from 
              check=nngeom.greater_than(matched_error),
              source=SPEC_DEVIATES,
              note=f"ours = |alpha(h) - 1| on CIFAR-10, fitted on h as Fig. 3 shows (the penalty acts on "
-                  f"{S.reg_on}); the error estimate is the document's white-noise proxy at the representation's "
+                  f"{S.spec_on}); the error estimate is the document's white-noise proxy at the representation's "
                   "dimension")
 deviation_hat = abs(alpha("CIFAR-10", "SpecReg", "alpha of h_hat") - S.spec_alpha)
 nngeom.claim("R.spec.SpecReg-cifar.h_hat", "... and so does the exponent of h_hat = ReLU(h)^n", ours=deviation_hat,
              check=nngeom.greater_than(matched_error), kind="check",
-             note=f"the same measure on h_hat, for information: Fig. 3 shows h, and the penalty acts on {S.reg_on} "
-                  "(reg_on; the authors' trainer penalises h)")
+             note=f"the same measure on h_hat, for information: Fig. 3 shows h, and the penalty acts on {S.spec_on} "
+                  "(spec_on; the authors' trainer penalises h)")
 spec_quality = {"r2 SpecReg": alpha("CIFAR-10", "SpecReg", R2), "r2 BP": alpha("CIFAR-10", "BP", R2),
                 "spread SpecReg": alpha("CIFAR-10", "SpecReg", SPREAD), "spread BP": alpha("CIFAR-10", "BP", SPREAD)}
 nngeom.claim("R.spec.SpecReg-power-law", "SpecReg's CIFAR-10 spectrum is a better power law than BP's",
@@ -382,7 +383,7 @@ nngeom.claim("R.spec.SpecReg-power-law", "SpecReg's CIFAR-10 spectrum is a bette
                                 and spec_quality["spread SpecReg"] < spec_quality["spread BP"],
                                 "higher r2 and smaller spread over scales than BP"),
              source='sec. 3, Fig. 3: "As expected, spectral regularization achieves a good power law spectrum for '
-                    'CIFAR10 input."', cause="reconstruction: spec_method (the penalty acts on h_hat, Fig. 3 shows h)" if S.reg_on == "h_hat" else
+                    'CIFAR10 input."', cause="reconstruction: spec_method (the penalty acts on h_hat, Fig. 3 shows h)" if S.spec_on == "h_hat" else
              "reconstruction: spec_method (Nassar et al.'s published penalty; the authors' variant has an unscaled "
              "target n^-1)")
 nngeom.claim("R.spec.SpecReg-noise-flat", "SpecReg's spectrum on white noise is flat",

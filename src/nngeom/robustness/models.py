@@ -8,8 +8,8 @@
   "Supervised learning", Appendix D; `regularizers`): L2 on W (``l2_form``: the squared norm or the norm),
   the Jacobian penalty with ``jac_proj`` random projections, the spectral penalty towards n^-alpha
   (``spec_method``: Nassar et al.'s published penalty on the epoch's eigenbasis, or our batch reconstruction);
-  the Jacobian and spectral penalties act on the representation ``reg_on``: ``"h"`` = W x, the
-  ``hidden_repr`` that the authors' trainer regularises, or ``"h_hat"`` = ReLU(W x)^n;
+  the Jacobian penalty acts on the representation ``jac_on`` and the spectral one on ``spec_on``: ``"h"`` =
+  W x, the ``hidden_repr`` that the authors' trainer regularises, or ``"h_hat"`` = ReLU(W x)^n;
 * ``epoch_basis``: the eigenbasis of the covariance of that representation over the training set that
   Nassar et al.'s penalty projects on, recomputed every epoch.
 
@@ -33,11 +33,12 @@ SPEC_METHODS = ("nassar", "batch")
 REG_TARGETS = ("h", "h_hat")  # the representation the Jacobian and spectral penalties act on
 
 
-def regularized_representation(model: "PowerModel", x: torch.Tensor, h_hat: torch.Tensor, reg_on: str) -> torch.Tensor:
-    """``h = W x`` (``reg_on = "h"``) or ``h_hat`` itself (``"h_hat"``): what JReg and SpecReg penalise."""
-    if reg_on not in REG_TARGETS:
-        raise ValueError(f"reg_on must be one of {REG_TARGETS}, got {reg_on!r}")
-    return model.pre(x) if reg_on == "h" else h_hat
+def regularized_representation(model: "PowerModel", x: torch.Tensor, h_hat: torch.Tensor, on: str) -> torch.Tensor:
+    """``h = W x`` (``on = "h"``) or ``h_hat`` itself (``"h_hat"``): what JReg (``jac_on``) or SpecReg (``spec_on``)
+    penalises."""
+    if on not in REG_TARGETS:
+        raise ValueError(f"the regularised representation must be one of {REG_TARGETS}, got {on!r}")
+    return model.pre(x) if on == "h" else h_hat
 
 
 class PowerMLP(nn.Module):
@@ -85,10 +86,10 @@ def regularized_loss(model: PowerModel, x: torch.Tensor, y: torch.Tensor, kind: 
         root = cfg["l2_form"] == "norm"
         loss = loss + cfg["l2_weight"] * regularizers.lp_weight_penalty(model.encoder_weight(), 2.0, root=root)
     elif kind == "JReg":
-        target = regularized_representation(model, x, h, cfg.get("reg_on", "h_hat"))
+        target = regularized_representation(model, x, h, cfg.get("jac_on", "h_hat"))
         loss = loss + cfg["jac_weight"] * regularizers.jacobian_penalty(x, target, cfg["jac_proj"], generator)
     elif kind == "SpecReg":
-        target = regularized_representation(model, x, h, cfg.get("reg_on", "h_hat"))
+        target = regularized_representation(model, x, h, cfg.get("spec_on", "h_hat"))
         if cfg["spec_method"] == "nassar":
             if basis is None:
                 raise ValueError("spec_method 'nassar' needs the epoch's eigenbasis")
@@ -104,13 +105,13 @@ def regularized_loss(model: PowerModel, x: torch.Tensor, y: torch.Tensor, kind: 
 
 
 @torch.no_grad()
-def epoch_basis(model: PowerModel, x: torch.Tensor, batch_size: int = 2000, reg_on: str = "h_hat") -> torch.Tensor:
-    """Eigenvectors (columns, descending eigenvalues) of the covariance of the representation ``reg_on`` (h or
-    h_hat) over all of ``x`` (Nassar et al.)."""
-    if reg_on not in REG_TARGETS:
-        raise ValueError(f"reg_on must be one of {REG_TARGETS}, got {reg_on!r}")
+def epoch_basis(model: PowerModel, x: torch.Tensor, batch_size: int = 2000, on: str = "h_hat") -> torch.Tensor:
+    """Eigenvectors (columns, descending eigenvalues) of the covariance of the representation ``on`` (h or h_hat)
+    over all of ``x`` (Nassar et al.)."""
+    if on not in REG_TARGETS:
+        raise ValueError(f"the regularised representation must be one of {REG_TARGETS}, got {on!r}")
     dev = next(model.parameters()).device
-    represent = model.pre if reg_on == "h" else model.hidden
+    represent = model.pre if on == "h" else model.hidden
     h = torch.cat([represent(x[i:i + batch_size].to(dev)).double() for i in range(0, len(x), batch_size)])
     return regularizers.eigenbasis(h).to(next(model.parameters()).dtype)
 
