@@ -241,18 +241,27 @@ means
 # %%
 trained_means = np.array([d.mean() for d in pair_distances["trained"].values()])
 initial_means = np.array([d.mean() for d in pair_distances["initialisation"].values()])
+layer_names = list(pair_distances["trained"])
+away = [f"{name} ({a:.0f} -> {b:.0f})" for name, a, b in zip(layer_names, initial_means, trained_means)
+        if abs(b - 128) > abs(a - 128)]
+far_layers = [f"{name} ({b:.0f})" for name, b in zip(layer_names, trained_means) if abs(b - 128) > 12.8]
+HALF_CONTEXT = ("the document's own sec. 2.3.1 reports training lowering the distance (\"the mean distance is lower "
+                "enough\", P.2.3.trained-lower)")
 row_half = nngeom.claim("P.2.2.near-half", "After training the mean Hamming distance of every layer is close to 256/2 "
                         "(largest |mean - 128| over the 3 layers)", paper="close to 128",
                         ours=float(np.abs(trained_means - 128).max()), check=nngeom.at_most(12.8),
                         source="sec. 2.2: \"we see the distance between two elements on each layer being very close to "
-                        "256/2\"", note="'very close' read as within 10 % of 128")
+                        "256/2\"", note="'very close' read as within 10 % of 128",
+                        cause=f"open: layers beyond 10 % of 128 after training: {', '.join(far_layers) or 'none'}; "
+                              + HALF_CONTEXT)
 row_towards = nngeom.claim(
     "P.2.2.towards-half", "Training moves every layer's mean distance towards 128",
     paper="distances approach 128 as learning goes", ours={"initialisation": initial_means, "trained": trained_means},
     check=nngeom.holds(bool(np.all(np.abs(trained_means - 128) <= np.abs(initial_means - 128))),
                        "|trained - 128| <= |initial - 128| for every layer"),
     source="sec. 2.2: \"As learning goes, we see the distance between two elements on each layer being very close to "
-           "256/2\"")
+           "256/2\"",
+    cause=f"open: layers that move away from 128: {', '.join(away) or 'none'}; " + HALF_CONTEXT)
 probs3 = {stage: {name: p.probability() for name, p in record(model, x_stats).items()}
           for stage, model in (("initialisation", net3_init), ("trained", net3))}
 off_half = {stage: {name: float(np.abs(p - 0.5).mean()) for name, p in per_layer.items()}
@@ -262,7 +271,11 @@ row_prob_half = nngeom.claim(
     "over the units, per layer)", paper="all activations learn a probability of 0.5", ours=off_half,
     check=nngeom.holds(all(off_half["trained"][k] < off_half["initialisation"][k] for k in off_half["trained"]),
                        "mean |p - 0.5| lower after training in every layer"),
-    source="sec. 2.2: \"It seems that during training, all activations learn to have a probability of activation of 0.5\"")
+    source="sec. 2.2: \"It seems that during training, all activations learn to have a probability of activation of 0.5\"",
+    cause="open: layers whose mean |p - 0.5| grows in training: "
+          + (", ".join(f"{k} ({off_half['initialisation'][k]:.3f} -> {off_half['trained'][k]:.3f})"
+                       for k in off_half["trained"] if off_half["trained"][k] >= off_half["initialisation"][k])
+             or "none"))
 predicted = {stage: {name: float(np.sum(2 * p * (1 - p))) for name, p in per_layer.items()}
              for stage, per_layer in probs3.items()}
 gap_to_prediction = max(abs(predicted[stage][k] - float(pair_distances[stage][k].mean()))

@@ -31,10 +31,11 @@
 
 # %% tags=["parameters"]
 profile = "cpu"
-resolution = None   # grid points per axis
-limit = None        # the grid covers [-limit, limit]^2
-taus = None         # softmax temperatures
-trials = None       # random pairs of weights for the magnitude test
+# The write-up gives no number for section 2.2: every knob below is ours.
+resolution = None   # grid points per axis (ours)
+limit = None        # the grid covers [-limit, limit]^2 (ours)
+taus = None         # softmax temperatures (ours)
+trials = None       # random pairs of weights for the magnitude test (ours)
 seed = None
 
 # %% tags=["hide-input"]
