@@ -107,7 +107,7 @@ def build(arch: dict) -> nn.Module:
 
 
 @torch.no_grad()
-def weight_norm_init(model: nn.Sequential, x: torch.Tensor, eps: float = 1e-8) -> nn.Sequential:
+def weight_norm_init(model: nn.Module, x: torch.Tensor, eps: float = 1e-8) -> nn.Module:
     """Salimans & Kingma's data-dependent initialisation of every weight-normed Linear of ``model``, on batch ``x``."""
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential (an mlp), got {type(model).__name__}")

@@ -10,4 +10,5 @@ Modules, one idea each (imported on demand, so a notebook depends only on the mo
 * ``landscape``: decision landscapes and hidden-Jacobian maps on a random plane; sec. 3, Fig. 4.
 * ``models``: the single-hidden-layer perceptron of eq. 1 and its regularised loss.
 * ``experiments``: the document's training settings and the five trained models, cached and shared.
+* ``causes``: the causes of a `differs` built from the run (the scale actually trained, the L2 model's guard).
 """
