@@ -529,6 +529,8 @@ rbf_table = pd.DataFrame({
     "N_eff in a neuron's region, mean over neurons": [np.nan, np.nanmean(region_rbf), np.nanmean(region_local)],
     "neurons owning a region": [np.nan, int(np.isfinite(region_rbf).sum()), int(np.isfinite(region_local).sum())],
 }, index=["ReLU", "RBF", "epsilon-softmax"])
+shown_rbf = rbf_table.round(4).astype(object).where(rbf_table.notna(), "n/a")
+shown_rbf["neurons owning a region"] = [v if isinstance(v, str) else int(v) for v in shown_rbf["neurons owning a region"]]
 print(f"RBF widths after the fit: {torch.exp(rbf_2d.log_width).detach().numpy().round(3)}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
@@ -542,7 +544,7 @@ for ax, neff, model, title in ((axes[0], neff_rbf, rbf_2d, "RBF"), (axes[1], nef
 fig.tight_layout()
 glue("s2-rbf-disentangle", fig, display=False)
 plt.close(fig)
-rbf_table.round(4)
+shown_rbf
 
 # %% [markdown]
 # ```{glue:figure} s2-rbf-disentangle
