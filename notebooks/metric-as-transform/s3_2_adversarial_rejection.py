@@ -105,7 +105,7 @@ BOUNDS = {"n_train": (100, 60000), "n_attack": (10, 10000), "epochs": (1, None),
 S = nngeom.settings(PROFILES, globals(), section="metric-as-transform/s3_2_adversarial_rejection", bounds=BOUNDS)
 # The cause of a differs below the document's scale (sec. 3.2: MNIST, "trained for 30 epochs"); None at that scale
 SCALE_CAUSE = (f"scale: n_train = {S.n_train} and epochs = {S.epochs} against the document's 60000 and 30; the keys "
-               "train a tenth of the document's epochs") if S.epochs < 30 or S.n_train < 60000 else None
+               f"train {S.epochs / 30:.0%} of the document's epochs") if S.epochs < 30 or S.n_train < 60000 else None
 unknown = sorted(set(S.attack_names) - set(ALL_ATTACKS))
 if unknown:
     raise ValueError(f"unknown attacks {unknown}: choose from {ALL_ATTACKS}")
