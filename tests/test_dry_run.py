@@ -1,6 +1,6 @@
 """Dry runs: loops cut short and extrapolated, kept apart from the book, turned into a cost plan."""
 import json
-import time
+import types
 
 import pytest
 import torch
@@ -37,17 +37,20 @@ def test_nested_loops_extrapolate_to_the_full_run(monkeypatch, tmp_path):
     log = tmp_path / "loops.jsonl"
     monkeypatch.setenv("NNGEOM_DRY_RUN", "2")
     monkeypatch.setenv("NNGEOM_DRY_RUN_LOG", str(log))
+    clock = types.SimpleNamespace(now=0.0)
+    # a fake clock, so the extrapolation is pinned exactly and no test depends on the machine's speed
+    monkeypatch.setattr(budget, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
     outer_steps = 0
     for _ in budget.loop(range(10), "outer"):
         outer_steps += 1
         for _ in budget.loop(range(100), "inner"):
-            time.sleep(0.01)
+            clock.now += 0.01
     records = [json.loads(line) for line in log.read_text().splitlines()]
     inner, outer = records[0], records[-1]
     assert outer_steps == 2 and inner["steps_run"] == 2 and inner["steps_full"] == 100
     assert outer["loop"] == "outer" and outer["depth"] == 0 and outer["steps_full"] == 10
-    # the full run: 10 x 100 sleeps of 10 ms, about 10 s; the dry run slept 4 x 10 ms
-    assert 8 < outer["seconds_full"] < 14 and outer["seconds_run"] < 0.5
+    # the full run: 10 x 100 steps of 10 ms = 10 s; the dry run took 2 x 2 steps = 40 ms
+    assert outer["seconds_full"] == pytest.approx(10.0) and outer["seconds_run"] == pytest.approx(0.04)
 
 
 def test_ordinary_runs_are_not_cut(monkeypatch):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nngeom.robustness import experiments
-from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause
+from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause, spectral_cause
 
 
 def test_scale_cause_names_the_reduced_knobs_with_both_values():
@@ -44,3 +44,12 @@ def test_l2_guard_applies_the_not_collapsed_rule(acc, norm, collapsed):
 def test_l2_guard_needs_both_models():
     with pytest.raises(ValueError, match="trained BP model"):
         l2_guard({"L2": _Encoder(1.0)}, {"L2": 0.4})
+
+
+def test_spectral_cause_names_the_penalty_that_ran_and_its_representation():
+    cause = spectral_cause({"spec_method": "nassar", "spec_on": "h"})
+    assert cause.startswith("reconstruction: spec_method = 'nassar' (Nassar et al.'s published penalty) on h,")
+    assert "not measured" in cause
+    assert "on h_hat, where the authors' trainer uses h" in spectral_cause({"spec_method": "batch", "spec_on": "h_hat"})
+    with pytest.raises(ValueError, match="spec_method must be one of"):
+        spectral_cause({"spec_method": "authors", "spec_on": "h"})

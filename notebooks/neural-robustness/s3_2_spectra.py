@@ -86,7 +86,7 @@ from myst_nb import glue
 import nngeom
 from nngeom.robustness import krotov, spectrum
 from nngeom.robustness import experiments as rm
-from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause
+from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause, spectral_cause
 from nngeom.robustness import models as robust_models
 
 LOCAL = {
@@ -383,9 +383,7 @@ nngeom.claim("R.spec.SpecReg-power-law", "SpecReg's CIFAR-10 spectrum is a bette
                                 and spec_quality["spread SpecReg"] < spec_quality["spread BP"],
                                 "higher r2 and smaller spread over scales than BP"),
              source='sec. 3, Fig. 3: "As expected, spectral regularization achieves a good power law spectrum for '
-                    'CIFAR10 input."', cause="reconstruction: spec_method (the penalty acts on h_hat, Fig. 3 shows h)" if S.spec_on == "h_hat" else
-             "reconstruction: spec_method (Nassar et al.'s published penalty; the authors' variant has an unscaled "
-             "target n^-1)")
+                    'CIFAR10 input."', cause=spectral_cause(S))
 nngeom.claim("R.spec.SpecReg-noise-flat", "SpecReg's spectrum on white noise is flat",
              paper="flat on white noise", ours=abs(alpha("white noise", "SpecReg")), check=nngeom.less_than(matched_error),
              source='sec. 3, Fig. 3: "for white noise input, the spectrally regularized model exhibits a completely flat '

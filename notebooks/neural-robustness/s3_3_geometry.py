@@ -78,7 +78,7 @@ from myst_nb import glue
 import nngeom
 from nngeom.robustness import landscape
 from nngeom.robustness import experiments as rm
-from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause
+from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause, spectral_cause
 
 LOCAL = {
     "smoke": {"extent": 20.0, "resolution": 20, "n_jacobian": 200, "plane_seed": 0},
@@ -242,7 +242,7 @@ nngeom.claim("R.geo.SpecReg-patches", "SpecReg has larger domains than BP but a 
                                          "L2's and JReg's"),
              source='sec. 3, Fig. 4: SpecReg "shows rather large decision domain patches" but "in the close '
                     'neighborhood of the center ... the decision terrain appears particularly rough"',
-             cause="reconstruction: spec_method (published penalty of Nassar et al., not the authors' variant)")
+             cause=spectral_cause(S))
 step = col("confidence step")
 nngeom.claim("R.geo.KH-confidence-gradual", "KH's confidence changes less abruptly than L2's and JReg's",
              paper="less abrupt than weight regularized", ours={k: step[k] for k in ("KH", "L2", "JReg")},

@@ -9,7 +9,10 @@ A cause written as fixed text can be false at another profile ("25 epochs" at ``
 * ``l2_guard(models, accuracy)``: the L2 model's test accuracy and ``||W||_F`` as fractions of BP's, and whether
   it has collapsed (below 90 % of BP's accuracy or 10 % of its weight norm, the rule of `R.L2.not-collapsed`);
 * ``l2_cause(guard, fallback)``: for a claim that involves L2, the collapse as its cause when the guard fails,
-  else ``fallback``.
+  else ``fallback``;
+* ``spectral_cause(settings)``: for a SpecReg claim, which spectral penalty ran (``spec_method``) and on which
+  representation (``spec_on``), against what the document's Fig. 3 and its authors' code use; it names a known
+  difference of method and says that its effect on the row was not measured, since only one penalty is trained.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Any, Mapping
 
 from .experiments import TRAINING
 
-__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "l2_cause", "l2_guard", "scale_cause"]
+__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "l2_cause", "l2_guard", "scale_cause", "spectral_cause"]
 
 COLLAPSE_ACCURACY = 0.9   # L2 accuracy below this fraction of BP's: collapsed (R.L2.not-collapsed)
 COLLAPSE_WEIGHT = 0.1     # L2 ||W||_F below this fraction of BP's: collapsed
@@ -62,3 +65,19 @@ def l2_cause(guard: Mapping[str, Any], fallback: str) -> str:
         return (f"reconstruction: the L2 model is degraded (accuracy {guard['accuracy L2 / BP']:.2f} of BP's, "
                 f"||W|| {guard['||W|| L2 / BP']:.2f} of BP's; R.L2.not-collapsed), so L2 claims rest on a weak model")
     return fallback
+
+
+def spectral_cause(settings: Any) -> str:
+    """``reconstruction: ...`` naming the spectral penalty that ran and how it departs from the document's.
+
+    ``spec_method`` 'nassar' is the published penalty of Nassar et al. (2020), the document's ref. [16]; the
+    authors' code uses a variant with an unscaled target ``n^-1``; 'batch' is our simpler reconstruction on the
+    batch spectrum. ``spec_on`` 'h' is the representation Fig. 3 shows and the authors' trainer penalises.
+    """
+    method, on = _value(settings, "spec_method"), _value(settings, "spec_on")
+    ran = {"nassar": "Nassar et al.'s published penalty", "batch": "our batch-spectrum reconstruction"}
+    if method not in ran or on not in ("h", "h_hat"):
+        raise ValueError(f"spec_method must be one of {sorted(ran)} and spec_on 'h' or 'h_hat'; got {method!r}, {on!r}")
+    where = "on h, as the authors' trainer" if on == "h" else "on h_hat, where the authors' trainer uses h"
+    return (f"reconstruction: spec_method = {method!r} ({ran[method]}) {where}; the authors' code uses a variant "
+            "with an unscaled target n^-1, not trained here, so its effect on this row is not measured")
