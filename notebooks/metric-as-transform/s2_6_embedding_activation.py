@@ -357,9 +357,17 @@ nngeom.claim("A.2.6.always-local-mnist", "MNIST: every l2 and angle neuron is lo
              source='sec. 2.6, Fig. 6: "The activations are always local for metrics, i.e. angle and [l2]-norm"',
              note=f"ours = the least local of the {metric_p.size} l2 / angle neurons; p has a floor of 1/1001; "
                   "the test and its level were fixed before the run")
+random_not_local = int((locality_p["linear (random weights)"] >= 0.05).sum())
+data_not_local = int((locality_p["linear (data weights)"] >= 0.05).sum())
+dot_weights_cause = (  # which weights the document's dot-product neurons have is not said; both kinds were run
+    f"reconstruction: the document does not say which weights its dot-product neurons have; with data images as "
+    f"weights {data_not_local} of {len(locality_p)} are not local, with N(0, I) weights {random_not_local} of "
+    f"{len(locality_p)} are not (largest p {locality_p['linear (random weights)'].max():.3f})"
+    if random_not_local > data_not_local else None)
 nngeom.claim("A.2.6.dot-not-always-local-mnist", "MNIST: some linear neuron with data weights is not local "
              "(largest permutation p among them at least 0.05)", paper="not always local for dot product",
              ours=float(locality_p["linear (data weights)"].max()), check=nngeom.at_least(0.05),
+             cause=dot_weights_cause,
              source='sec. 2.6, Fig. 6: "For dot product activation, the embedding activations are not always local"',
              note="the same test; the linear neurons with the distance neurons' centres as weights, so that only the "
                   "transform differs (random-weight linear neurons are in the table, not judged)")
