@@ -179,16 +179,22 @@ far.round(4)
 
 # %% [markdown]
 # The write-up also says how the far activation looks: "The activation grows radially in direction of center from
-# other centers". Along the ray from the centres' mean through the outermost centre, beyond that centre, we follow
-# the centre's own activation under plain softmax at every temperature (it should grow with the distance travelled)
-# and under the $\epsilon$-softmax (where the $\epsilon$ neuron should take over once the ray leaves the
-# $\epsilon$ ball).
+# other centers". We follow the ray from the centres' mean through the outermost centre and 3 units beyond it, and
+# read the centre's own activation under plain softmax at every temperature on both parts: from the mean to the
+# centre (the direction "from other centers" towards the centre, where it should grow) and beyond the centre (where
+# growing "radially" should go on), and under the $\epsilon$-softmax (where the $\epsilon$ neuron should take over
+# once the ray leaves the $\epsilon$ ball).
 
 # %%
 mean_point = centres_2d.mean(0)
 outer = int(torch.argmax((centres_2d - mean_point).norm(dim=1)))
 direction = (centres_2d[outer] - mean_point) / (centres_2d[outer] - mean_point).norm()
-steps_out = torch.linspace(0.0, 3.0, 61)
+inbound = float((centres_2d[outer] - mean_point).norm())
+steps_all = torch.cat([torch.linspace(-inbound, 0.0, 41)[:-1], torch.linspace(0.0, 3.0, 61)])
+steps_out = steps_all[steps_all >= 0]
+ray_all = centres_2d[outer] + steps_all[:, None] * direction
+d_all = torch.cdist(ray_all.double(), centres_2d.double())
+ray_in = {t: similarity.softmax_similarity(d_all, t)[steps_all <= 0, outer] for t in S.taus}  # mean -> centre
 ray = centres_2d[outer] + steps_out[:, None] * direction
 d_ray = torch.cdist(ray.double(), centres_2d.double())  # float64: near 1 the steps are below float32 rounding
 ray_softmax = {t: similarity.softmax_similarity(d_ray, t)[:, outer] for t in S.taus}
@@ -199,12 +205,17 @@ growth = {f"tau={t}": {"at the centre": float(a[0]), "3 beyond": float(a[-1]),
                        "smallest step": float((a[1:] - a[:-1]).min())} for t, a in ray_softmax.items()}
 squared_grows = all(float((a[1:] - a[:-1]).min()) >= -1e-12 and float(a[-1]) > float(a[0])
                     for a in ray_squared.values())
+towards = {f"tau={t}": {"at the mean": float(a[0]), "at the centre": float(a[-1]),
+                         "smallest step": float((a[1:] - a[:-1]).min())} for t, a in ray_in.items()}
 fig, ax = plt.subplots(figsize=(6, 3.4))
 for k, (t, a) in enumerate(ray_softmax.items()):
+    ax.plot(steps_all[steps_all <= 0], ray_in[t], color=f"C{k}")
     ax.plot(steps_out, a, color=f"C{k}", label=f"softmax, tau={t}")
     ax.plot(steps_out, ray_squared[t], color=f"C{k}", ls=":", label=f"softmax of -d^2, tau={t}")
 ax.plot(steps_out, ray_eps, "k--", label=f"eps-softmax, tau={tau_mid}, eps={eps_mid}")
-ax.set(xlabel="distance beyond the outer centre, away from the others", ylabel="the outer centre's activation")
+ax.axvline(0.0, color="grey", lw=0.8)
+ax.set(xlabel="position on the ray from the centres' mean (left end) through the outer centre (0)",
+       ylabel="the outer centre's activation")
 ax.legend(fontsize=8)
 fig.tight_layout()
 glue("s3-radial-growth", fig, display=False)
@@ -220,6 +231,15 @@ radial_row = nngeom.claim(
           "tends to the constant (c_o - c_j).u along the ray, below its value |c_o - c_j| at the centre, so the "
           "activation settles slightly lower; with -d^2 / tau the lead grows linearly and the activation "
           f"{'rises to 1 at every temperature' if squared_grows else 'does not rise either'}")
+towards_row = nngeom.claim(
+    "L.3.far.radial-growth.towards", "Plain softmax: from the centres' mean to the outer centre, the centre's "
+    "activation grows, at every temperature (no step down beyond 1e-12 in float64, higher at the centre than at the "
+    "mean)", paper="grows in direction of center from other centers", ours=towards,
+    check=nngeom.holds(all(g["smallest step"] >= -1e-12 and g["at the centre"] > g["at the mean"]
+                           for g in towards.values()), "non-decreasing from the mean to the centre"),
+    source="sec. 3, Fig. 3: \"The activation grows radially in direction of center from other centers\"",
+    note="the part of the ray the statement names literally (towards the centre, coming from the others); "
+         "L.3.far.radial-growth judges the part beyond the centre")
 beyond = (d_ray[:, outer] > eps_mid).float() > 0
 nngeom.claim("L.3.far.radial-epsilon", "With the epsilon neuron, once the ray leaves the epsilon ball the epsilon "
              "neuron fires more than the outer centre (smallest lead over the ray beyond the ball)",
@@ -234,8 +254,8 @@ pd.DataFrame(growth).T.round(4)
 # :name: fig-s3-radial-growth
 #
 # Section 3, Figure 3 (a measurement the write-up describes in words): the outermost centre's activation along the
-# ray from the centres' mean through it, beyond the centre, with the similarity $-d/\tau$ (solid) and $-d^2/\tau$
-# (dotted). Look at whether the softmax curves rise with the distance, and how far the dashed $\epsilon$-softmax
+# ray from the centres' mean through it (the grey line) and 3 units beyond, with the similarity $-d/\tau$ (solid)
+# and, beyond the centre, $-d^2/\tau$ (dotted). Look at whether the softmax curves rise with the distance, and how far the dashed $\epsilon$-softmax
 # curve drops once the ray leaves the $\epsilon$ ball.
 # ```
 
@@ -595,15 +615,22 @@ random_table.round(3)
 model.eval()  # evaluation mode: the moving-average epsilon stays as learned
 with torch.no_grad():
     eps_activation = model.activations(x_test)[:, -1]
-    wrong = model(x_test).argmax(1) != y_test
+    outputs = model(x_test)
+    wrong = outputs.argmax(1) != y_test
+    doubt = 1 - torch.softmax(outputs, dim=1).max(1).values  # the usual reference: 1 - the largest class probability
 mw = stats.mannwhitneyu(eps_activation[wrong].numpy(), eps_activation[~wrong].numpy(), alternative="greater")
 auroc = float(mw.statistic / (int(wrong.sum()) * int((~wrong).sum())))
+reference_auroc = float(stats.mannwhitneyu(doubt[wrong].numpy(), doubt[~wrong].numpy()).statistic
+                        / (int(wrong.sum()) * int((~wrong).sum())))
 uncertainty_row = nngeom.claim(
     "L.3.epsilon-uncertainty", "The epsilon activation is higher on misclassified test images than on correct ones "
     f"(AUROC over {len(x_test)} test images, one-sided Mann-Whitney)", paper="epsilon activation measures uncertainty",
-    ours={"AUROC": auroc, "p": float(mw.pvalue), "misclassified": int(wrong.sum())},
+    ours={"AUROC": auroc, "p": float(mw.pvalue), "misclassified": int(wrong.sum()),
+          "reference AUROC, 1 - max softmax of the outputs": reference_auroc},
     check=nngeom.holds(bool(mw.pvalue < 0.05), "one-sided p < 0.05"),
-    source="sec. 3: \"Using the epsilon neuron, we can calculate the uncertainty represented\"")
+    source="sec. 3: \"Using the epsilon neuron, we can calculate the uncertainty represented\"",
+    note="the reference (not judged: the write-up compares with nothing) is the usual baseline of Hendrycks & Gimpel "
+         "(2017), one minus the largest softmax probability of the same model's outputs, on the same images")
 
 # %%
 x_att, y_att = nngeom.data.load_subset("mnist", "test", S.n_attack, seed=S.seed + 1, flatten=True, normalize="symmetric")
@@ -879,7 +906,11 @@ nngeom.claims_table()
 nngeom.reading(
     f"Plain softmax lets a centre fire far from itself on up to {far['softmax'].max():.0%} of the plane "
     f"(**{far_softmax_row['verdict']}** against the $\\epsilon$-softmax's "
-    f"{far.iloc[:, 2].max():.0%}). The local residual MLP's linear head reaches {res_hist.test_accuracy[-1]:.3f} "
+    f"{far.iloc[:, 2].max():.0%}). Along the ray from the centres' mean the outer centre's activation grows up to "
+    f"the centre (**{towards_row['verdict']}**) and beyond it "
+    f"{'keeps growing' if radial_row['passed'] else 'does not keep growing'} at every temperature run "
+    f"(**{radial_row['verdict']}**; at the largest, {growth[f'tau={S.taus[-1]}']['at the centre']:.3f} at the "
+    f"centre and {growth[f'tau={S.taus[-1]}']['3 beyond']:.3f} 3 units beyond). The local residual MLP's linear head reaches {res_hist.test_accuracy[-1]:.3f} "
     f"test accuracy (**{residual_row['verdict']}**); the local classifier rejects "
     f"{clf_stats['outliers rejected']:.1%} of outliers and {clf_stats['test rejected']:.1%} of test points.\n\n"
     f"On MNIST, {S.n_keys} data-selected keys give {search.test_accuracy[0]:.3f} test accuracy against "
@@ -896,7 +927,8 @@ nngeom.reading(
     f"only successful examples, {successful_rejected:.1%} (**{adv_success_row['verdict']}**); that its adversarial examples fire the "
     f"epsilon neuron more often than clean images is **{above_row['verdict']}**. As an uncertainty estimate the "
     f"epsilon activation separates misclassified from correct test images with AUROC "
-    f"{uncertainty_row['ours']['AUROC']:.3f} (**{uncertainty_row['verdict']}**). Over all attacks in the table the rejected share "
+    f"{uncertainty_row['ours']['AUROC']:.3f} (**{uncertainty_row['verdict']}**; the usual reference, one minus the "
+    f"largest softmax probability of the outputs, gives {reference_auroc:.3f}). Over all attacks in the table the rejected share "
     f"at that level ranges from {table['rejected'].min():.1%} to {table['rejected'].max():.1%}.\n\n"
     f"Keys started far from the data (median distance to the nearest training image {gap['far']:.1f} against "
     f"{gap['data-centred']:.1f}) reach {far_history['test_accuracy'][-1]:.3f} test accuracy "
