@@ -148,21 +148,22 @@ def patch(images, fraction):
     return images.reshape(-1, 3, 32, 32)[:, :, start:start + side, start:start + side].reshape(len(images), -1)
 
 
-def unit_subsets(h, fraction):
+def unit_subsets(h, fraction, draws=None):
     count = max(3, int(round(fraction * h.shape[1])))
-    return h[:, torch.randperm(h.shape[1], generator=generator)[:count]]
+    return h[:, torch.randperm(h.shape[1], generator=draws or generator)[:count]]
 
 
 @torch.no_grad()
-def spectra_at_scales(kind, source):
-    """{scale: normalised spectrum} of the data (patches) or of a representation (unit subsets)."""
+def spectra_at_scales(kind, source, draws=None):
+    """{scale: normalised spectrum} of the data (patches) or of a representation (unit subsets drawn with the
+    generator ``draws``, the notebook's own by default)."""
     out = {}
     for fraction in S.scales:
         if kind == "signal":
             h = patch(inputs[source], fraction)
         else:
             rep = layers[kind](inputs[source]) if kind in layers else models[kind].pre(inputs[source])
-            h = unit_subsets(rep, fraction)
+            h = unit_subsets(rep, fraction, draws)
         out[fraction] = spectrum.normalized(spectrum.covariance_spectrum(h))
     return out
 
@@ -274,10 +275,36 @@ def alpha(source, kind, column="alpha"):
 # measured for a hidden representation at its own dimension and sample size (white noise of `hidden` dimensions):
 # a spectrum is *flat* when its $|\alpha|$ is below the proxy and *decays* when its $\alpha$ exceeds it; it is
 # *more scale-free* than another when its exponent moves less between scales; a *better power law* has a higher
-# $r^2$ of the log-log line. Eq. 2 gives the criterion of an optimal code, $\alpha > 1$.
+# $r^2$ of the log-log line. Eq. 2 gives the criterion of an optimal code, $\alpha > 1$. A representation's spread
+# over scales depends on which units its subsets draw, so the table below repeats it over fresh draws (the data's
+# patches are fixed); the causes of differing spread rows quote that noise.
 
 # %%
 R2, SPREAD = "r2", "alpha spread over scales"
+SPREAD_DRAWS = 10  # ours: fresh unit-subset draws that give each representation's spread over scales its noise
+spread_generator = torch.Generator().manual_seed(S.noise_seed + 1)
+spread_noise = {kind: np.array([np.ptp([fit(lam).alpha for lam in
+                                        spectra_at_scales(kind, "CIFAR-10", spread_generator).values()])
+                                for _ in range(SPREAD_DRAWS)])
+                for kind in ["Initialized", "KH layer", "BP"]}
+
+
+def spread_cause(kind, reference, reference_value):
+    """An open cause that gives the subset-draw noise of ``kind``'s spread against the reference's value."""
+    draws = spread_noise[kind]
+    side = ("in every draw the order is the same, so subset noise does not explain it"
+            if (draws > reference_value).all() or (draws < reference_value).all()
+            else "the order changes between draws")
+    return (f"open: over {SPREAD_DRAWS} fresh draws of the unit subsets the {kind}'s spread over scales is "
+            f"{draws.mean():.3f} +/- {draws.std(ddof=1):.3f} (range {draws.min():.3f} to {draws.max():.3f}) against "
+            f"the {reference}'s {reference_value:.3f}; {side}")
+
+
+pd.DataFrame({kind: {"mean": d.mean(), "sd": d.std(ddof=1), "min": d.min(), "max": d.max()}
+              for kind, d in spread_noise.items()}).T.rename_axis(
+    f"alpha spread over scales, CIFAR-10, {SPREAD_DRAWS} subset draws").round(3)
+
+# %%
 nngeom.claim("R.spec.KH-cifar", "The trained local layer's spectrum on CIFAR-10 is a power law with alpha > 1",
              paper="alpha > 1", ours=alpha("CIFAR-10", "KH layer"), check=nngeom.at_least(1.0),
              source='sec. 3 "Local learning yields optimal power law representations"; sec. 2, eq. 2: optimal '
@@ -318,12 +345,13 @@ nngeom.claim("R.spec.data-not-scale-free", "The data's exponent depends on the s
              paper="data spectrum not scale independent; KH layer scale free", ours=spread,
              check=nngeom.order(["data", "KH layer"]),
              source='sec. 3, Fig. 2: "CIFAR10 test images themselves do not exhibit a power law. Neither does the '
-                    'spectrum\'s profile appear linear, nor the spectral relation scale independent."')
+                    'spectrum\'s profile appear linear, nor the spectral relation scale independent."',
+             cause=spread_cause("KH layer", "data", spread["data"]))
 untrained = {"data": alpha("CIFAR-10", "signal", SPREAD), "Initialized": alpha("CIFAR-10", "Initialized", SPREAD)}
 nngeom.claim("R.spec.untrained-scale-free", "The untrained layer's CIFAR-10 exponent moves less with scale than the "
              "data's", paper="untrained network scale free", ours=untrained, check=nngeom.order(["data", "Initialized"]),
              source='sec. 3, Fig. 2: "Surprisingly, the untrained network appears to have a scale free spectrum, even '
-                    'for CIFAR10 input."')
+                    'for CIFAR10 input."', cause=spread_cause("Initialized", "data", untrained["data"]))
 nngeom.claim("R.spec.init-noise-flat", "The untrained layer's spectrum on white noise is flat",
              paper="flat", ours=abs(alpha("white noise", "Initialized")), check=nngeom.less_than(matched_error),
              source='sec. 3, Fig. 2: "Also the latent representations of white noise just after initialization are '
@@ -342,7 +370,8 @@ nngeom.claim("R.spec.BP-not-power-law", "BP's CIFAR-10 spectrum is a worse power
                                 and bp_vs_kh["spread BP"] > bp_vs_kh["spread KH layer"],
                                 "lower r2 and larger spread over scales than the KH layer"),
              source='sec. 3, Fig. 3: "the naive Single Hidden Layer Perceptron (SHLP) model does not have a power '
-                    'spectrum, neither in terms of its profile shape nor its scaling."')
+                    'spectrum, neither in terms of its profile shape nor its scaling."',
+             cause=spread_cause("BP", "KH layer", bp_vs_kh["spread KH layer"]))
 weightreg = {kind: {"r2": alpha("CIFAR-10", kind, R2), "spread": alpha("CIFAR-10", kind, SPREAD)}
              for kind in ["L2", "JReg"]}
 nngeom.claim("R.spec.weightreg-not-power-law", "Neither weight-regularised model (L2, JReg) has a power-law CIFAR-10 "
