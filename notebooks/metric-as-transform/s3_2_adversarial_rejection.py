@@ -622,10 +622,10 @@ def recrafted_best(model, bounds):
     learned = model.norm.epsilon.item()
     rows = []
     try:
-        for name in S.attack_names + ["normalised"]:
+        for name in nngeom.sweep(S.attack_names + ["normalised"], "re-crafted attacks"):
             for strength in STRENGTHS[FAMILY[name]]:
                 grid = []
-                for ratio in S.recraft_ratios:
+                for ratio in nngeom.sweep(S.recraft_ratios, "re-crafted epsilon grid"):
                     model.norm.epsilon.fill_(ratio * learned)
                     ev = rejection.evaluate(model, x_sub, attack_subset(model, name, strength, bounds), y_sub)
                     grid.append({"best eps / learned": ratio, **rejection.metrics_at(ev, ratio * learned)})
