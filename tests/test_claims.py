@@ -141,6 +141,32 @@ def test_welch_interval_against_a_hand_computation():
     assert diff == pytest.approx(ours.mean() - paper_mean)
 
 
+def test_welch_interval_pools_the_spreads_for_two_seeds():
+    ours = np.array([80.0, 83.0])
+    paper_mean, paper_std, paper_n = 81.0, 1.0, 8
+    half, diff, dof = checks.welch_interval(ours, paper_mean, paper_std, paper_n, 0.95)
+    pooled = (1 * ours.var(ddof=1) + 7 * paper_std**2) / 8
+    assert dof == 8
+    assert half == pytest.approx(stats.t.ppf(0.975, 8) * math.sqrt(pooled * (1 / 2 + 1 / 8)))
+    assert diff == pytest.approx(0.5)
+    # without the pooling the interval would use df near 1 (t quantile 12.7), about five times wider
+    assert half < 0.5 * stats.t.ppf(0.975, 1) * math.sqrt(ours.var(ddof=1) / 2)
+
+
+def test_mean_not_below_is_one_sided():
+    start()
+    # paper 80 with std 1 over 8 seeds; ours far above passes (two-sided consistency fails), far below fails
+    above = [85.0, 85.5, 84.8]
+    assert check("above", above, nngeom.mean_not_below(paper_std=1.0, paper_n=8), paper=80.0)["passed"]
+    assert not check("above2", above, nngeom.mean_consistent(paper_std=1.0, paper_n=8), paper=80.0)["passed"]
+    assert not check("below", [75.0, 75.5, 74.8], nngeom.mean_not_below(paper_std=1.0, paper_n=8), paper=80.0)["passed"]
+    # one-sided 95 %: the bound is the two-sided 90 % half-width
+    values = np.array([79.8, 80.0, 79.9])  # a little below the paper, within the bound: passes
+    half, diff, _ = checks.welch_interval(values, 80.0, 1.0, 8, 0.90)
+    assert -half < diff < 0
+    assert check("edge", values.tolist(), nngeom.mean_not_below(paper_std=1.0, paper_n=8), paper=80.0)["passed"]
+
+
 def test_mean_consistent_single_seed_uses_the_papers_spread():
     start()
     # one seed, paper std 1 over 8 seeds: the interval is t(0.975, 7) * sqrt(1 + 1/8) = 2.51
@@ -185,9 +211,10 @@ def test_a_claim_row_is_not_displayed_again():
 
 
 def test_accuracy_margin_against_a_hand_computation():
-    """1.96 sqrt(2 p (1 - p) / n): at p = 0.5, n = 100 the half-width is 1.96 * sqrt(0.005) = 0.13859."""
-    assert abs(nngeom.accuracy_margin(0.5, 100) - 0.138593) < 1e-6
-    assert nngeom.accuracy_margin(1.0, 10) == 0.0
+    """1.96 sqrt(2 q (1 - q) / n), q = (p n + 2) / (n + 4): at p = 0.5, n = 100 the half-width is 0.13859."""
+    assert abs(nngeom.accuracy_margin(0.5, 100) - 0.138593) < 1e-6  # q = 0.5 stays 0.5
+    # at p = 1 on 10 examples, q = 12 / 14: 1.96 sqrt(2 (12/14)(2/14) / 10) = 0.306725
+    assert abs(nngeom.accuracy_margin(1.0, 10) - 0.306725) < 1e-6
     with pytest.raises(ValueError, match="n must be"):
         nngeom.accuracy_margin(0.5, 0)
 

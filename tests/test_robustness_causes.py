@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nngeom.robustness import experiments
-from nngeom.robustness.causes import l2_cause, l2_guard, scale_cause, spectral_cause
+from nngeom.robustness.causes import jreg_cause, l2_cause, l2_guard, order_cause, scale_cause, spectral_cause
 
 
 def test_scale_cause_names_the_reduced_knobs_with_both_values():
@@ -53,3 +53,29 @@ def test_spectral_cause_names_the_penalty_that_ran_and_its_representation():
     assert "on h_hat, where the authors' trainer uses h" in spectral_cause({"spec_method": "batch", "spec_on": "h_hat"})
     with pytest.raises(ValueError, match="spec_method must be one of"):
         spectral_cause({"spec_method": "authors", "spec_on": "h"})
+
+
+def test_jreg_cause_names_the_representation_only_where_it_departs_from_the_paper():
+    paper = experiments.TRAINING["paper"]
+    assert jreg_cause(paper) is None
+    other = "h_hat" if paper["jac_on"] == "h" else "h"
+    cause = jreg_cause({**paper, "jac_on": other})
+    assert cause.startswith("reconstruction: ") and repr(other) in cause and repr(paper["jac_on"]) in cause
+    with pytest.raises(ValueError, match="jac_on"):
+        jreg_cause({**paper, "jac_on": "W"})
+
+
+def test_order_cause_names_the_pairs_out_of_order_and_the_deviations_of_their_models():
+    paper = experiments.TRAINING["paper"]
+    cpu = {**paper, "epochs": paper["epochs"] // 10, "jac_on": "h_hat" if paper["jac_on"] == "h" else "h"}
+    healthy, collapsed = {"collapsed": False}, {"collapsed": True, "accuracy L2 / BP": 0.5, "||W|| L2 / BP": 0.05}
+    values = {"KH": 3.0, "L2": 1.0, "JReg": 2.0, "BP": 0.5}
+    # L2 below JReg: L2's collapse and JReg's representation are named, with the values of the pair
+    cause = order_cause(values, ["KH", "L2", "JReg", "BP"], collapsed, cpu)
+    assert cause.startswith("reconstruction: the L2 model is degraded") and "jac_on" in cause
+    assert "L2 1 not above JReg 2" in cause and "KH" not in cause.split("out of order:")[1]
+    # no known deviation in the failing pair: the scale of training, or open at the document's scale
+    assert order_cause({"KH": 1.0, "BP": 2.0}, ["KH", "BP"], healthy, cpu).startswith("scale: epochs")
+    assert order_cause({"KH": 1.0, "BP": 2.0}, ["KH", "BP"], healthy, paper).startswith("open: ")
+    with pytest.raises(ValueError, match="no value"):
+        order_cause({"KH": 1.0}, ["KH", "BP"], healthy, paper)

@@ -316,13 +316,15 @@ ablation_table.set_index(["Layer1", "h"])
 # (0.05-1.07 points), so a test at `cpu` would measure our budget, not the document.
 #
 # **"Various metrics perform similar to dot product".** The document gives no tolerance for "similar", and its own
-# table calls gaps of up to 8 points similar ($\ell^{0.5}$ at $h = 5$). Rule, fixed before looking at our results: for
-# every metric row it includes ($\ell^{0.5}$, $\ell^1$, $\ell^2$, $\ell^{20}$, i-stereo) and every width, our
-# per-seed gap to the linear row (metric seed $s$ minus linear seed $s$) must be consistent with the document's gap
-# (its metric mean minus its linear mean) within the 95 % Welch interval, taking the document's per-seed std of a gap
-# as $\sqrt{s_m^2 + s_{lin}^2}$ over 8 seeds. The gaps are compared at equal budget, so they are judged at `cpu` too;
-# with 25 tests at 95 %, about one failure is expected by chance even if every gap agrees, and with 2 seeds the
-# intervals are wide (few degrees of freedom).
+# table calls gaps of up to 8 points similar ($\ell^{0.5}$ at $h = 5$). Rule: for every metric row it includes
+# ($\ell^{0.5}$, $\ell^1$, $\ell^2$, $\ell^{20}$, i-stereo) and every width, our per-seed gap to the linear row
+# (metric seed $s$ minus linear seed $s$) must not lie below the document's gap (its metric mean minus its linear
+# mean) beyond the one-sided 95 % Welch bound, taking the document's per-seed std of a gap as
+# $\sqrt{s_m^2 + s_{lin}^2}$ over 8 seeds (with our 2 seeds at `cpu` the two spreads are pooled, see
+# `nngeom.book.checks.welch_interval`). An earlier, two-sided version of this rule (fixed before our first results)
+# also failed rows where our metric came closer to linear than the document's, which supports the statement; an
+# outside reader pointed this out and the rule is now one-sided. The gaps are compared at equal budget, so they are
+# judged at `cpu` too; with 25 tests at 95 %, about one failure is expected by chance even if every gap agrees.
 #
 # **Generalised distances** (section 2.5, matched budget): at $h = 5$, convex and invex above every other row, both
 # above every fixed transform, and ordinary below invex, each a one-sided Welch test at 95 % between the
@@ -393,11 +395,12 @@ if "linear" in S.transforms:
             paper_std = float(np.hypot(PAPER[name][i][1], PAPER["linear"][i][1]))
             similar[(name, width)] = nngeom.claim(
                 f"A.T1.similar-to-linear.{name}.h{width}", f"{name} performs similar to the dot product at "
-                f"h = {width}: our per-seed gap to linear (points) against the document's gap",
+                f"h = {width}: our per-seed gap to linear (points) is not below the document's gap",
                 paper=round(paper_gap, 2), ours=[round(float(g), 2) for g in gaps],
-                check=nngeom.mean_consistent(paper_std=paper_std, paper_n=PAPER_SEEDS),
+                check=nngeom.mean_not_below(paper_std=paper_std, paper_n=PAPER_SEEDS),
                 source="sec. 2.4, Table 1: \"various metrics perform similar to dot product\"", cause=cause_scale,
-                note="rule fixed before the results: 'similar' read as the document's own gap")
+                note="'similar' read as a gap to linear no worse than the one the document shows as similar "
+                     "(one-sided, 95 %): a metric closer to linear than in the document supports the statement")
 
 small = min(S.widths)
 h5 = small == 5
@@ -501,8 +504,8 @@ if similar:
     bad = [f"{n} at h = {w} ({np.mean(similar[(n, w)]['ours']):+.2f} against {similar[(n, w)]['paper']:+.2f})"
            for (n, w), r in similar.items() if not r["passed"]]
     judged_here = next(iter(similar.values()))["verdict"] != nngeom.book.ledger.NOT_JUDGED
-    text.append(f"**Similar to dot product.** {len(ok)} of {len(similar)} gaps to the linear row are consistent with "
-                "the document's" + (f"; not consistent: {', '.join(bad)}" if bad else "")
+    text.append(f"**Similar to dot product.** {len(ok)} of {len(similar)} gaps to the linear row are not below "
+                "the document's (one-sided)" + (f"; below it: {', '.join(bad)}" if bad else "")
                 + ("." if judged_here else " (not judged at this profile)."))
 gen_ids = ["A.T1.convex-invex-best-h5", "A.T1.generalised-beat-fixed-h5", "A.T1.ordinary-below-invex"]
 if all(i in ledger for i in gen_ids) and ("invex", small) in inner:

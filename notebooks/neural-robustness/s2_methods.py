@@ -228,7 +228,12 @@ plt.close(fig)
 # %%
 nngeom.claim("R.A1.bimodal", "The synapse-variance distribution is bimodal, the high-variance mode the minor one",
              paper="bimodal", ours={"BIC 1": bic[1], "BIC 2": bic[2], "density maxima": density_maxima,
-                                    "minor weight": modes["minor weight"]},
+                                    "minor weight": modes["minor weight"],
+                                    "minor / major mode": modes["minor mode"] / modes["major mode"],
+                                    "minor mode / initial variance": modes["minor mode"]
+                                    / float(initial_variance.mean())},
+             note="the positions of the modes (the document's minor mode about twice the major one) are judged by "
+                  "R.A1.modes; 'minor mode / initial variance' near 1 means units the rule left near their start",
              check=nngeom.holds(bic[2] < bic[1] and density_maxima == 2 and modes["minor weight"] < 0.5,
                                 "two-component BIC lower, two maxima of its density, minor weight < 0.5"),
              source='App. A, Fig. A1 b caption: "The distribution is bimodal with the major mode centered below 0.001 '
@@ -307,9 +312,14 @@ for name, suffix, quote in (
                  paper="substantial drop in raw, gone when pruned", ours=values,
                  check=nngeom.holds(values["raw"] >= STEP > values["pruned"], f"raw >= {STEP:g} > pruned"),
                  source=quote, judged_at=("cpu", "paper") if pruned_any else (),
-                 cause=f"open: {int((~keep).sum())} of {len(keep)} units are pruned here; the largest of the first 20 "
-                       f"steps of the {name} spectrum comes after eigenvalue {largest_step[name, 'raw']} (raw) and "
-                       f"{largest_step[name, 'pruned']} (pruned), not after the second",
+                 cause=(f"reconstruction: {int((~keep).sum())} units are pruned here (the document's reading: two); "
+                        f"each noisy unit carries its own top eigenvalue, so the raw {name} spectrum's largest step "
+                        f"comes after eigenvalue {largest_step[name, 'raw']}, their count; pruned, the largest step "
+                        f"comes after eigenvalue {largest_step[name, 'pruned']}"
+                        if largest_step[name, "raw"] == int((~keep).sum()) else
+                        f"open: {int((~keep).sum())} of {len(keep)} units are pruned here; the largest of the first 20 "
+                        f"steps of the {name} spectrum comes after eigenvalue {largest_step[name, 'raw']} (raw) and "
+                        f"{largest_step[name, 'pruned']} (pruned), not after the second or after the pruned count"),
                  note=(f"'substantial' read as a step at least {STEP:g} times the median of steps 3-20, 'gone' as "
                        "below that (ours)") if pruned_any else "nothing was pruned in this run: raw and pruned "
                                                                "layers are the same")

@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "Check", "Outcome", "accuracy_margin", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
-    "mean_above", "mean_below", "mean_consistent", "number", "order", "paired_difference", "rate_consistent",
+    "mean_above", "mean_below", "mean_consistent", "mean_not_below", "number", "order", "paired_difference", "rate_consistent",
     "welch_interval", "within",
 ]
 
@@ -151,11 +151,15 @@ def equals(expected: Any) -> Check:
 # --- statistical checks ------------------------------------------------------------------------------------------
 
 def accuracy_margin(p: float, n: int, z: float = 1.96) -> float:
-    """Half-width ``z sqrt(2 p (1 - p) / n)`` of the 95 % normal interval of a difference of two accuracies near
-    ``p``, each measured on ``n`` examples (binomial): the margin of a comparison of two models on one test set."""
+    """Half-width ``z sqrt(2 q (1 - q) / n)`` of the 95 % normal interval of a difference of two accuracies near
+    ``p``, each measured on ``n`` examples (binomial): the margin of a comparison of two models on one test set.
+
+    ``q = (p n + 2) / (n + 4)`` is Agresti and Coull's adjusted proportion (two successes and two failures added),
+    so that an accuracy at or near 0 or 1 still gets a margin instead of a zero width."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    return float(z * math.sqrt(2 * p * (1 - p) / n))
+    q = (p * n + 2) / (n + 4)
+    return float(z * math.sqrt(2 * q * (1 - q) / n))
 
 
 def paired_difference(correct_a, correct_b, level: float = 0.90) -> tuple[float, float, float]:
@@ -191,9 +195,22 @@ def welch_interval(ours: np.ndarray, paper_mean: float, paper_std: float | None,
     freedom are those of the paper's estimate, n_p - 1: a prediction interval);
     with no reported paper std, the paper's spread is taken to be ours (s_p =
     s_o, df n_o - 1). When the paper gives a std but not n, n_p = 1 and the
-    normal quantile is used (the widest reading of an unstated n).
+    normal quantile is used (the widest reading of an unstated n). With two values of ours (one degree of
+    freedom, whose t quantile of 12.7 would make the interval too wide to fail) and a paper std over several seeds,
+    the two spreads are pooled as in Student's two-sample test: s^2 = ((n_o - 1) s_o^2 + (n_p - 1) s_p^2) /
+    (n_o + n_p - 2), se = s sqrt(1 / n_o + 1 / n_p), df = n_o + n_p - 2.
     """
     n_o = ours.size
+    if n_o == 2 and paper_std is not None and paper_n and int(paper_n) > 1:
+        n_p = int(paper_n)
+        pooled = ((n_o - 1) * float(ours.var(ddof=1)) + (n_p - 1) * float(paper_std) ** 2) / (n_o + n_p - 2)
+        se2 = math.sqrt(pooled * (1 / n_o + 1 / n_p))
+        if se2 == 0:
+            return 0.0, float(ours.mean() - paper_mean), float(n_o + n_p - 2)
+        from scipy import stats
+
+        return (float(stats.t.ppf(0.5 + level / 2, n_o + n_p - 2) * se2), float(ours.mean() - paper_mean),
+                float(n_o + n_p - 2))
     s_o = float(ours.std(ddof=1)) if n_o > 1 else None
     n_p = int(paper_n) if paper_n else 1
     s_p = float(paper_std) if paper_std is not None else None
@@ -233,6 +250,18 @@ def mean_consistent(paper_std: float | None = None, paper_n: int | None = None, 
                                           f"{level:.0%} interval +-{half:.3g} (Welch, df {dof:.3g})")
     paper_part = f"paper std {paper_std:g} over {paper_n or '?'} seeds" if paper_std is not None else "our spread"
     return Check(f"mean within the {level:.0%} interval ({paper_part})", evaluate, statistical=True)
+
+
+def mean_not_below(paper_std: float | None = None, paper_n: int | None = None, level: float = 0.95) -> Check:
+    """The mean of ours is not below the paper's beyond chance: one-sided at ``level`` (the Welch interval of
+    `welch_interval` at ``2 level - 1``), for a statement the paper's value supports as a floor ("similar to")."""
+    def evaluate(ours, paper, _):
+        values = _samples(ours)
+        half, diff, dof = welch_interval(values, number(paper), paper_std, paper_n, 2 * level - 1)
+        return Outcome(diff >= -half, f"mean {values.mean():.4g} over {values.size}; difference {diff:+.3g}, "
+                                      f"one-sided {level:.0%} bound -{half:.3g} (df {dof:.3g})")
+    paper_part = f"paper std {paper_std:g} over {paper_n or '?'} seeds" if paper_std is not None else "our spread"
+    return Check(f"mean not below the paper's, one-sided {level:.0%} ({paper_part})", evaluate, statistical=True)
 
 
 def rate_consistent(n: int, paper_n: int | None = None, level: float = 0.95) -> Check:

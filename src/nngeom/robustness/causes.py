@@ -10,6 +10,12 @@ A cause written as fixed text can be false at another profile ("25 epochs" at ``
   it has collapsed (below 90 % of BP's accuracy or 10 % of its weight norm, the rule of `R.L2.not-collapsed`);
 * ``l2_cause(guard, fallback)``: for a claim that involves L2, the collapse as its cause when the guard fails,
   else ``fallback``;
+* ``jreg_cause(settings)``: for a JReg claim, where the profile's ``jac_on`` departs from the document's
+  (`paper`: ``h = W x``, as the authors' trainer): JReg then penalises the Jacobian of ``h_hat`` itself, the
+  quantity several claims measure; ``None`` at the document's setting;
+* ``order_cause(values, expected, guard, settings, why)``: for an ordering claim, the pairs put out of order with
+  their values, after the known deviations of the models in them (L2's collapse, JReg's representation); with
+  none, the scale of training (``scale_cause`` on ``epochs``, with ``why``);
 * ``spectral_cause(settings)``: for a SpecReg claim, which spectral penalty ran (``spec_method``) and on which
   representation (``spec_on``), against what the document's Fig. 3 and its authors' code use; it names a known
   difference of method and says that its effect on the row was not measured, since only one penalty is trained.
@@ -20,7 +26,8 @@ from typing import Any, Mapping
 
 from .experiments import TRAINING
 
-__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "l2_cause", "l2_guard", "scale_cause", "spectral_cause"]
+__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "jreg_cause", "l2_cause", "l2_guard", "order_cause",
+           "scale_cause", "spectral_cause"]
 
 COLLAPSE_ACCURACY = 0.9   # L2 accuracy below this fraction of BP's: collapsed (R.L2.not-collapsed)
 COLLAPSE_WEIGHT = 0.1     # L2 ||W||_F below this fraction of BP's: collapsed
@@ -65,6 +72,37 @@ def l2_cause(guard: Mapping[str, Any], fallback: str) -> str:
         return (f"reconstruction: the L2 model is degraded (accuracy {guard['accuracy L2 / BP']:.2f} of BP's, "
                 f"||W|| {guard['||W|| L2 / BP']:.2f} of BP's; R.L2.not-collapsed), so L2 claims rest on a weak model")
     return fallback
+
+
+def jreg_cause(settings: Any) -> str | None:
+    """``reconstruction: ...`` when JReg penalises another representation than the document's, else ``None``."""
+    on, paper_on = _value(settings, "jac_on"), TRAINING["paper"]["jac_on"]
+    if on not in ("h", "h_hat"):
+        raise ValueError(f"jac_on must be 'h' or 'h_hat', got {on!r}")
+    if on == paper_on:
+        return None
+    return (f"reconstruction: jac_on = {on!r} at this profile (the document's setting, as the authors' trainer: "
+            f"{paper_on!r}): JReg penalises the Jacobian of h_hat = ReLU(W x)^n directly, which on h = W x reduces to a "
+            "penalty on ||W||_F")
+
+
+def order_cause(values: Mapping[str, float], expected: list[str], guard: Mapping[str, Any], settings: Any,
+                why: str = "the penalties have had little time to shape W") -> str:
+    """The cause of a failed ordering ``expected`` (largest first): the pairs out of order and what explains them."""
+    missing = [name for name in expected if name not in values]
+    if missing:
+        raise ValueError(f"order_cause: no value for {missing}")
+    wrong = [(a, b) for i, a in enumerate(expected) for b in expected[i + 1:] if not values[a] > values[b]]
+    pairs = ", ".join(f"{a} {values[a]:.3g} not above {b} {values[b]:.3g}" for a, b in wrong) or "none"
+    involved = {name for pair in wrong for name in pair}
+    known = []
+    if "L2" in involved and guard["collapsed"]:
+        known.append(l2_cause(guard, ""))
+    if "JReg" in involved and jreg_cause(settings):
+        known.append(jreg_cause(settings))
+    if known:
+        return "; ".join(known) + f" (out of order: {pairs})"
+    return scale_cause(settings, ("epochs",), f"{why} (out of order: {pairs})")
 
 
 def spectral_cause(settings: Any) -> str:
