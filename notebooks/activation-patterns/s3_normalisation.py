@@ -121,7 +121,7 @@ for name, options in VARIANTS.items():
                      "trained": {k: p.probability() for k, p in record(trained, x_stats).items()},
                      "history": history, "final": final_fit(trained),
                      # epoch 0: each unit's standard deviation over the images, averaged over the layer's units
-                     "spread 0": {k: float(v.std(0).mean()) for k, v in init_values.items()},
+                     "spread 0": {k: float(v.detach().std(0).mean()) for k, v in init_values.items()},
                      "last 0": init[list(init)[-1]].unpack()}
     del init_values
 # the document's epoch, or the last one trained (a dry run stops the loop early, so count what was recorded)

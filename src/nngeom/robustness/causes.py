@@ -98,8 +98,9 @@ def order_cause(values: Mapping[str, float], expected: list[str], guard: Mapping
     known = []
     if "L2" in involved and guard["collapsed"]:
         known.append(l2_cause(guard, ""))
-    if "JReg" in involved and jreg_cause(settings):
-        known.append(jreg_cause(settings))
+    jreg = jreg_cause(settings)
+    if "JReg" in involved and jreg:
+        known.append(jreg)
     if known:
         return "; ".join(known) + f" (out of order: {pairs})"
     return scale_cause(settings, ("epochs",), f"{why} (out of order: {pairs})")
