@@ -167,6 +167,16 @@ def test_a_library_edit_reruns_only_the_notebooks_that_import_it(tmp_path, monke
     assert "report.py" not in names and "runner.py" not in names and "ledger.py" in names
 
 
+def test_a_notebooks_library_includes_what_its_cells_import(book):
+    """The code text the runner hashes must parse, or every notebook would depend on the package root only (a
+    submodule edit, e.g. of `robustness/causes.py`, would then rerun nothing)."""
+    good = book / "notebooks/doc/good.py"
+    good.write_text(GOOD + "\n# %%\nfrom nngeom.metric import voronoi\n")
+    modules = imports.notebook_modules(execution.code_text(good))
+    assert "nngeom.metric.voronoi" in modules
+    assert any(p.name == "voronoi.py" for p in imports.closure(modules))
+
+
 def test_report_marks_stale_claims_and_other_profiles(book):
     good = book / "notebooks/doc/good.py"
     runner.run(book, [good], "smoke", {}, progress=False)

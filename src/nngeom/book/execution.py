@@ -62,11 +62,12 @@ def _read(source: Path):
 
 
 def code_text(source: Path) -> str:
-    """The code cells of a notebook source, joined (with the ``parameters`` tag, which changes execution)."""
+    """The code cells of a notebook source, joined (with the ``parameters`` tag, which changes execution, as a
+    comment line: the text must stay Python, since `imports.notebook_modules` parses it for the library it uses)."""
     parts = []
     for cell in _read(source).cells:
         if cell.cell_type == "code":
-            tag = "[parameters]" if "parameters" in cell.metadata.get("tags", []) else ""
+            tag = "# [parameters]\n" if "parameters" in cell.metadata.get("tags", []) else ""
             parts.append(tag + cell.source)
     return "\n# <cell>\n".join(parts)
 
