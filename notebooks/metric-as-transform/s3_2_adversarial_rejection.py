@@ -783,9 +783,9 @@ nngeom.claim("A.3.2.adv-random-keys-noise-like", "At the best epsilon the random
                   f"attack at strength {strength:g}; the smoothness measure is ours",
              cause=(f"open: random keys' examples median smoothness {float(looks['random']['smoothness'].median()):.2f}"
                     f", data keys' {float(looks['data']['smoothness'].median()):.2f}, clean inputs "
-                    f"{float(looks['clean inputs']['smoothness'].median()):.2f}; shorter training leaves random keys "
-                    "nearer their noise start, which should make noise-like examples more likely, so the scale does "
-                    "not explain it"))
+                    f"{float(looks['clean inputs']['smoothness'].median()):.2f}"
+                    + ("; shorter training leaves random keys nearer their noise start, which should make noise-like "
+                       "examples more likely, so the scale does not explain it" if SCALE_CAUSE else "")))
 nngeom.claim("A.3.2.adv-data-keys-data-like", "At the best epsilon the data-key model's adversarial examples lie "
              "nearer to a training image than the random-key model's, on the same inputs",
              paper="data keys: adversarial examples look like real samples",
