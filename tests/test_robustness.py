@@ -58,6 +58,7 @@ def test_linf_attacks_critical_distance_is_analytic(kind):
     margin, dw = margins(model, xc, yc)
     eps = margin / dw.abs().sum(1)  # the sign step closes the margin at rate ||w_other - w_y||_1
     np.testing.assert_allclose(result.critical, (eps * np.sqrt(x.shape[1])).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(result.critical_eps, eps.numpy(), rtol=1e-6)  # the L-infinity budget itself
 
 
 def test_l2_pgd_finds_the_euclidean_distance_to_the_boundary():

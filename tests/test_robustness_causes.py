@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from nngeom.robustness import experiments
-from nngeom.robustness.causes import jreg_cause, l2_cause, l2_guard, order_cause, scale_cause, spectral_cause
+from nngeom.robustness.causes import (gauge_cause, jreg_cause, l2_cause, l2_guard, noise_cause, order_cause, scale_cause,
+                                      spectral_cause)
 
 
 def test_scale_cause_names_the_reduced_knobs_with_both_values():
@@ -48,7 +49,7 @@ def test_l2_guard_needs_both_models():
 
 def test_spectral_cause_names_the_penalty_that_ran_and_its_representation():
     cause = spectral_cause({"spec_method": "nassar", "spec_on": "h"})
-    assert cause.startswith("reconstruction: spec_method = 'nassar' (Nassar et al.'s published penalty) on h,")
+    assert cause.startswith("open: spec_method = 'nassar' (Nassar et al.'s published penalty) on h,")
     assert "not measured" in cause
     assert "on h_hat, where the authors' trainer uses h" in spectral_cause({"spec_method": "batch", "spec_on": "h_hat"})
     with pytest.raises(ValueError, match="spec_method must be one of"):
@@ -79,3 +80,31 @@ def test_order_cause_names_the_pairs_out_of_order_and_the_deviations_of_their_mo
     assert order_cause({"KH": 1.0, "BP": 2.0}, ["KH", "BP"], healthy, paper).startswith("open: ")
     with pytest.raises(ValueError, match="no value"):
         order_cause({"KH": 1.0}, ["KH", "BP"], healthy, paper)
+
+
+def test_noise_cause_blames_the_number_of_examples_only_when_every_failing_pair_is_within_the_noise():
+    import numpy as np
+
+    boot = {"KH": np.r_[np.ones(60), np.zeros(40)], "BP": np.full(100, 0.5), "L2": np.full(100, 2.0)}
+    # KH above BP in 60 % and below in 40 %: within the noise; the number of images is the cause
+    cause = noise_cause([("KH", "BP")], boot, "fallback", examples="images", count=500, paper_count=10000)
+    assert cause.startswith("scale: 500 images (paper 10000)") and "KH vs BP (support of KH > BP 0.60)" in cause
+    assert noise_cause([("KH", "BP")], boot, "x", examples="images", count=10000,
+                       paper_count=10000).startswith("open: at the document's 10000 images")
+    # L2 resolved above KH: a real reversal, the fallback explains it and the noisy pair is named after it
+    both = noise_cause([("KH", "L2"), ("KH", "BP")], boot, "fallback", examples="images", count=500,
+                       paper_count=10000)
+    assert both.startswith("fallback; within the bootstrap noise: KH vs BP")
+    assert noise_cause([("L2", "BP")], boot, "fallback", examples="images", count=5, paper_count=9) == "fallback"
+
+
+def test_gauge_cause_quotes_the_weight_norms_and_puts_jregs_representation_first():
+    paper = experiments.TRAINING["paper"]
+    cpu = {**paper, "jac_on": "h_hat" if paper["jac_on"] == "h" else "h"}
+    norms = {"BP": 10.0, "L2": 2.0, "JReg": 15.0}
+    cause = gauge_cause(norms, paper, ("L2", "BP"))
+    assert cause.startswith("reconstruction: eq. 1 has no encoder bias") and "L2 0.2, JReg 1.5" in cause
+    assert f"c^-{paper['power_n']:g} A" in cause
+    assert gauge_cause(norms, cpu, ("JReg", "BP")).startswith("reconstruction: jac_on")
+    with pytest.raises(ValueError, match="BP"):
+        gauge_cause({"L2": 1.0}, paper)

@@ -312,8 +312,8 @@ ablation_table.set_index(["Layer1", "h"])
 # **Cells.** Each cell of Table 1 (fixed transforms and the matched generalised rows) is compared with the document's
 # mean through the Welch interval of the two means (ours: our seeds; the document's: its std over 8 seeds). They are
 # judged only at the `paper` profile: at `cpu` every network sees 8 000 images for 5 epochs instead of 60 000 for 50,
-# and a shortfall of one to several points that this budget causes is far outside the document's per-cell stds
-# (0.05-1.07 points), so a test at `cpu` would measure our budget, not the document.
+# and a shortfall that this budget causes (the cpu table below gives its size per cell) would be judged against the
+# document's per-cell stds (0.05-1.07 points), so a test at `cpu` would measure our budget, not the document.
 #
 # **"Various metrics perform similar to dot product".** The document gives no tolerance for "similar", and its own
 # table calls gaps of up to 8 points similar ($\ell^{0.5}$ at $h = 5$). Rule: for every metric row it includes
@@ -384,21 +384,48 @@ for name in S.transforms:
 
 METRICS = [t for t in ("l0.5", "l1", "l2", "l20", "istereo") if t in S.transforms]
 similar = {}
+
+
+def gap_check(name, width):
+    """The one-sided rule of the rows below, and the per-seed gaps and the document's gap it is applied to."""
+    i = PAPER_WIDTHS.index(width)
+    gaps = results[(name, width)]["best"] - results[("linear", width)]["best"]
+    paper_gap = PAPER[name][i][0] - PAPER["linear"][i][0]
+    paper_std = float(np.hypot(PAPER[name][i][1], PAPER["linear"][i][1]))
+    return nngeom.mean_not_below(paper_std=paper_std, paper_n=PAPER_SEEDS), gaps, paper_gap
+
+
+def similar_cause(name, width):
+    """The budget, unless other metrics pass at the same width and budget: then the numbers, and the cause is open."""
+    if cause_scale is None:
+        return None
+    passing = [m for m in METRICS if m != name and gap_check(m, width)[0].evaluate(
+        [float(g) for g in gap_check(m, width)[1]], gap_check(m, width)[2], {}).passed]
+    if not passing:
+        return cause_scale
+    short = ", ".join(f"h{w} {float(np.mean(gap_check(name, w)[1])) - gap_check(name, w)[2]:+.1f}"
+                      for w in S.widths if w in PAPER_WIDTHS)
+    return (f"open: {name}'s gap to linear falls short of the document's by {short} points, while "
+            f"{', '.join(passing)} pass at h = {width} under the same budget, so the budget alone does not explain "
+            f"this row; untested candidates: the learning rate (ours {S.lr:g}, document 1e-4) and, for p < 2, the "
+            "gradient |t|^(p - 1) of the l^p layer near t = 0")
+
+
 if "linear" in S.transforms:
     for name in METRICS:
         for width in S.widths:
             if width not in PAPER_WIDTHS:
                 continue
+            _, gaps, paper_gap = gap_check(name, width)
             i = PAPER_WIDTHS.index(width)
-            gaps = results[(name, width)]["best"] - results[("linear", width)]["best"]
-            paper_gap = PAPER[name][i][0] - PAPER["linear"][i][0]
             paper_std = float(np.hypot(PAPER[name][i][1], PAPER["linear"][i][1]))
             similar[(name, width)] = nngeom.claim(
                 f"A.T1.similar-to-linear.{name}.h{width}", f"{name} performs similar to the dot product at "
                 f"h = {width}: our per-seed gap to linear (points) is not below the document's gap",
                 paper=round(paper_gap, 2), ours=[round(float(g), 2) for g in gaps],
                 check=nngeom.mean_not_below(paper_std=paper_std, paper_n=PAPER_SEEDS),
-                source="sec. 2.4, Table 1: \"various metrics perform similar to dot product\"", cause=cause_scale,
+                source="sec. 2.4, Table 1: \"various metrics perform similar to dot product\"",
+                cause=similar_cause(name, width),
                 note="'similar' read as a gap to linear no worse than the one the document shows as similar "
                      "(one-sided, 95 %): a metric closer to linear than in the document supports the statement")
 

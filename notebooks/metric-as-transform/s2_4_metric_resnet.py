@@ -166,6 +166,9 @@ ONE_POINT = ("hand-picked: the document gives one run per row and no spread; 1 p
              "Welch interval replaces it")
 
 
+GAP_POINTS = 2 ** 0.5  # the one-run margin of 1 point, for a difference of two runs
+
+
 def agrees():
     return nngeom.mean_consistent() if S.seeds > 1 else nngeom.within(1.0)
 
@@ -191,10 +194,15 @@ if "linear" in S.convolutions:
         gaps[kind] = nngeom.claim(
             f"A.T2.similar-to-linear.{kind}", f"{kind} convolutions perform similar to the dot product: our gap to "
             "the linear network (points) against the document's", paper=round(PAPER[kind] - PAPER["linear"], 2),
-            ours=ours_of(best_of[kind] - best_of["linear"]), check=agrees(),
+            ours=ours_of(best_of[kind] - best_of["linear"]),
+            check=nngeom.mean_not_below() if S.seeds > 1 else
+            nngeom.greater_than(round(PAPER[kind] - PAPER["linear"], 2), margin=-GAP_POINTS),
             source="sec. 2.4, Table 2: \"we find metric based convolution performing similar to the dot product\"",
-            judged_at=("paper",), note=(ONE_POINT if S.seeds == 1 else "Welch interval with our seed spread")
-            + "; judged at paper only")
+            judged_at=("paper",), note=("one-sided, as Table 1's similar-to-linear rows: a gap closer to the linear "
+                                        "network than the document's supports 'similar'; " +
+                                        (f"the 1-point margin of one run, times sqrt(2) for a difference of two "
+                                         f"runs ({GAP_POINTS:.2f}); " + ONE_POINT if S.seeds == 1 else
+                                         "one-sided Welch bound with our seed spread") + "; judged at paper only"))
 
 # %%
 nngeom.claims_table()

@@ -198,11 +198,12 @@ convex, invex = list(SHAPES)
 unique = nngeom.claim(
     "A.2.8.convex-unique", "Convex contour distances from 3 non-collinear centres determine the input (fraction of "
     "random inputs with more than one exact preimage, candidates refined to 1e-9)", paper=0.0,
-    ours=float(summary.loc[convex, "several_3_centres_exact"]), check=nngeom.at_most(0.0),
-    note=f"'unique' admits no exception: one input with two exact preimages refutes it; at the grid search's "
-         f"tolerance (1e-3) {summary.loc[convex, 'several_3_centres']:.0%} of the inputs have near-miss candidates",
-    source='sec. 2.8, Fig. 9: "Such convex distance function have unique solution"; "convex contour distance '
-           'produce 1-1 into function"')
+    ours=float(summary.loc[convex, "several_3_centres_exact"]), check=nngeom.at_most(0.0), kind="check",
+    note=f"a check of our inversion, not a reproduction: on random inputs it cannot fail (boundaries of homothetic "
+         f"convex shapes meet in at most two points, and an input in general position has one preimage for the "
+         f"1-invex shape too, A.2.8.invex-many-to-one), so it cannot tell convex from non-convex contours; 'unique' "
+         f"admits no exception: one input with two exact preimages refutes it; at the grid search's "
+         f"tolerance (1e-3) {summary.loc[convex, 'several_3_centres']:.0%} of the inputs have near-miss candidates")
 into = nngeom.claim(
     "A.2.8.into", "Not every distance triple is reached (into, not onto): fraction of random triples with a "
     "preimage, convex contour", paper="below 1", ours=float(summary.loc[convex, "random_triples_reached"]),

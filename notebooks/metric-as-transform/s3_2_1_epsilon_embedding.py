@@ -191,7 +191,9 @@ end_row = nngeom.claim(
     check=nngeom.holds(end_test.pvalue < 0.05, f"binomial test of a majority, p = {end_test.pvalue:.3g} < 0.05"),
     kind="check",
     note="a stronger reading of ours (the document says only 'move towards', judged above): the noise ends at the "
-         "epsilon point rather than only towards it")
+         "epsilon point rather than only towards it",
+    cause=f"open: {nearer_eps:.0%} of the {S.n_paths} noise paths end nearer the epsilon point than any class "
+          f"centre (binomial p = {end_test.pvalue:.3g})")
 
 # %% [markdown]
 # ## Claims

@@ -392,10 +392,10 @@ pd.concat({f"{n}/{i}/x{s:g}": df for (n, i, s), (df, _) in sweeps.items()}).roun
 # ```
 
 # %% [markdown]
-# The tuned $\epsilon$ is the median over attacks and strengths of each attack's best $\epsilon$. Those best values
-# are spread out, and the fraction of noise rejected changes steeply with $\epsilon$, so the table also gives the
-# fraction rejected at the lower and upper quartile of the per-attack best $\epsilon$: where these differ widely,
-# the single tuned value (and the claim below) is fragile.
+# The tuned $\epsilon$ is the median over attacks and strengths of each attack's best $\epsilon$. Where those best
+# values are spread out and the fraction of noise rejected changes steeply with $\epsilon$, a single tuned value is
+# fragile, so the table also gives the fraction rejected at the lower and upper quartile of the per-attack best
+# $\epsilon$: where these differ widely, so may the claim below.
 
 # %%
 tuned_rows = []
@@ -707,13 +707,18 @@ for glue_name, cfg in panels.items():
         many = attacks.normalised_gradient_attack(model, x_att[:n_cosine], y_att[:n_cosine], lr=strength,
                                                   bounds=(-1, 1)) - x_att[:n_cosine]
         cosine = torch.nn.functional.cosine_similarity(many, -x_att[:n_cosine], dim=1)
-        cosines[(cfg[1], tag)] = cosine.tolist()
+        # the gradient itself, before the step and the clip to [-1, 1]: most pixels of a garment image sit at -1,
+        # where the clip alone makes the clipped perturbation's cosine with -x positive for any direction
+        raw = input_gradient(model, x_att[:n_cosine], y_att[:n_cosine])
+        cosines[(cfg[1], tag)] = torch.nn.functional.cosine_similarity(raw.flatten(1), -x_att[:n_cosine].flatten(1),
+                                                                       dim=1).tolist()
         if tag == "best":
             best_adversarial[cfg[1]] = (many + x_att[:n_cosine]).detach()
         rows.append({"model": f"{cfg[1]}/x{cfg[2]:g}", "epsilon": tag, "epsilon / learned": factor * best_ratio,
                      "fooled": (pred != y_att[:n_show]).float().mean().item(), "rejected": rej.float().mean().item(),
                      "|perturbation|_2": float(delta.norm(dim=1).mean()),
-                     f"mean cos(perturbation, -x), {n_cosine} images": float(cosine.mean())})
+                     f"mean cos(perturbation, -x), {n_cosine} images": float(cosine.mean()),
+                     f"mean cos(gradient, -x), {n_cosine} images": float(np.mean(cosines[(cfg[1], tag)]))})
         scale = float(delta.abs().max()) or 1.0
         for j in range(n_show):
             axes[1 + 2 * k, j].imshow(adv[j].reshape(28, 28), cmap="gray", vmin=-1, vmax=1)
@@ -730,16 +735,23 @@ for glue_name, cfg in panels.items():
     fig.tight_layout()
     glue(glue_name, fig, display=False)
     plt.close(fig)
-low_cos = cosines[("data", "low")]
+low_cos, best_cos = np.asarray(cosines[("data", "low")]), np.asarray(cosines[("data", "best")])
 cos_test = stats.ttest_1samp(low_cos, 0.0, alternative="greater")
-nngeom.claim("A.3.2.low-eps-negative-sample", f"At low epsilon the perturbation points roughly along -x (data "
-             f"initialised keys, key lr x{min(S.centre_lr_scales):g}: mean cosine of x_adv - x with -x over "
-             f"{n_cosine} images, one-sided t-test)", paper="approximately negative of sample",
-             ours={"mean cosine": float(np.mean(low_cos)), "p (cosine > 0)": float(cos_test.pvalue)},
-             check=nngeom.holds(bool(cos_test.pvalue < 0.05), "mean cosine > 0, one-sided p < 0.05"),
+low_vs_best = stats.ttest_rel(low_cos, best_cos, alternative="greater")
+nngeom.claim("A.3.2.low-eps-negative-sample", f"At low epsilon the input gradient points roughly along -x, more so "
+             f"than at the best epsilon (data initialised keys, key lr x{min(S.centre_lr_scales):g}: cosine of the "
+             f"raw gradient with -x over {n_cosine} images; positive, one-sided t-test, and above the best "
+             "epsilon's, paired one-sided t-test)", paper="approximately negative of sample",
+             ours={"mean cosine, low eps": float(low_cos.mean()), "mean cosine, best eps": float(best_cos.mean()),
+                   "p (cosine > 0)": float(cos_test.pvalue), "p (low > best)": float(low_vs_best.pvalue)},
+             check=nngeom.holds(bool(cos_test.pvalue < 0.05 and low_vs_best.pvalue < 0.05),
+                                "mean cosine > 0 and above the best epsilon's, one-sided p < 0.05 each"),
              source='sec. 3.2, Figs. 17-18: "with low epsilon, we find approximately negative of sample as gradient"',
-             note="'approximately' is not a number: the claim asks for a positive mean cosine beyond chance; the "
-                  "table gives its size at every epsilon", cause=SCALE_CAUSE)
+             note="'approximately' is not a number: the claim asks for a positive mean cosine beyond chance, specific "
+                  "to the low epsilon (above the best epsilon's on the same images). Measured on the gradient, as "
+                  "the sentence says: the clipped perturbation (also in the table) has a positive cosine with -x for "
+                  "any direction, since most pixels sit at -1 where the clip keeps only positive steps",
+             cause=SCALE_CAUSE)
 pd.DataFrame(rows).round(3)
 
 # %% [markdown]

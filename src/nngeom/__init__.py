@@ -23,9 +23,10 @@ if __import__("os").environ.get("NNGEOM_DEVICE_CHECK"):
 from . import data, toys, train  # noqa: E402
 from .book.budget import loop as sweep  # noqa: E402
 from .book.cache import cached  # noqa: E402
+from .book.resampling import bootstrap_statistics  # noqa: E402
 from .book.checks import (  # noqa: E402
     accuracy_margin, at_least, at_most, between, equals, greater_than, holds, less_than, mean_above, mean_below, mean_consistent,
-    mean_not_below, order, paired_difference, rate_consistent, within,
+    mean_not_below, order, ordered_beyond_noise, paired_difference, rate_consistent, within,
 )
 from .book.ledger import claim, claims_table  # noqa: E402
 from .book.settings import ParameterError, Settings, settings  # noqa: E402
@@ -42,7 +43,7 @@ def reading(markdown: str):
 
 
 __all__ = [
-    "ParameterError", "Settings", "accuracy_margin", "at_least", "at_most", "between", "build_dir", "cached", "claim", "claims_table",
+    "ParameterError", "Settings", "accuracy_margin", "at_least", "at_most", "between", "bootstrap_statistics", "build_dir", "cached", "claim", "claims_table",
     "data", "device", "equals", "greater_than", "holds", "less_than", "mean_above", "mean_below", "mean_consistent",
-    "mean_not_below", "order", "paired_difference", "project_root", "rate_consistent", "reading", "seed_everything", "settings", "sweep", "toys", "train", "within",
+    "mean_not_below", "order", "ordered_beyond_noise", "paired_difference", "project_root", "rate_consistent", "reading", "seed_everything", "settings", "sweep", "toys", "train", "within",
 ]

@@ -26,7 +26,8 @@ import numpy as np
 
 __all__ = [
     "Check", "Outcome", "accuracy_margin", "at_least", "at_most", "between", "equals", "greater_than", "holds", "less_than",
-    "mean_above", "mean_below", "mean_consistent", "mean_not_below", "number", "order", "paired_difference", "rate_consistent",
+    "mean_above", "mean_below", "mean_consistent", "mean_not_below", "number", "order", "ordered_beyond_noise",
+    "paired_difference", "rate_consistent",
     "welch_interval", "within",
 ]
 
@@ -135,6 +136,27 @@ def order(names: list[str], descending: bool = True, strict: bool = False) -> Ch
         return all(a >= b for a, b in pairs) if descending else all(a <= b for a, b in pairs)
     sign = (" > " if descending else " < ") if strict else (" >= " if descending else " <= ")
     return _simple("order " + sign.join(names), test)
+
+
+def ordered_beyond_noise(pairs: list[tuple[str, str]], boot: dict, level: float = 0.95) -> Check:
+    """Every pair ``(a, b)`` in order in ``ours`` (a mapping name -> statistic, ``ours[a] > ours[b]``) and resolved by
+    the bootstrap: the statistic of ``a`` above that of ``b`` in at least ``level`` of the replicates ``boot``
+    (`resampling.bootstrap_statistics`; a one-sided test at ``1 - level`` per pair, an intersection-union test of
+    the conjunction). A point estimate in order but within the noise fails."""
+    if not pairs:
+        raise ValueError("ordered_beyond_noise needs at least one pair")
+    from .resampling import pair_supports
+
+    supports = pair_supports(pairs, boot)
+
+    def evaluate(ours, paper, _):
+        in_order = all(number(ours[a]) > number(ours[b]) for a, b in pairs)
+        resolved = all(s >= level for s in supports.values())
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in supports.items())
+        return Outcome(in_order and resolved, f"bootstrap support ({len(next(iter(boot.values())))} resamples): "
+                                              f"{shown}")
+    return Check(f"{', '.join(f'{a} > {b}' for a, b in pairs)}, each in >= {level:.0%} of bootstrap resamples",
+                 evaluate, statistical=True)
 
 
 def holds(condition: bool, describe: str = "holds") -> Check:
@@ -264,10 +286,12 @@ def mean_not_below(paper_std: float | None = None, paper_n: int | None = None, l
     return Check(f"mean not below the paper's, one-sided {level:.0%} ({paper_part})", evaluate, statistical=True)
 
 
-def rate_consistent(n: int, paper_n: int | None = None, level: float = 0.95) -> Check:
+def rate_consistent(n: int, paper_n: int | None = None, level: float = 0.95, rounding: float = 0.0) -> Check:
     """A rate (ours, a fraction of ``n`` trials) agrees with the paper's rate within the ``level`` normal interval.
 
     se^2 = p(1-p)/n + p(1-p)/paper_n, pooled p; without ``paper_n`` the paper's rate is taken as exact.
+    ``rounding`` widens the interval by the precision of the paper's figure ("about 50 %": 0.05), a hand-picked
+    part that a document claim explains in ``note``.
     """
     def evaluate(ours, paper, _):
         p_o, p_p = number(ours), number(paper)
@@ -275,9 +299,14 @@ def rate_consistent(n: int, paper_n: int | None = None, level: float = 0.95) -> 
         var = pooled * (1 - pooled) * (1 / n + (1 / paper_n if paper_n else 0.0))
         from scipy import stats
 
-        half = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(max(var, 0.0)))
-        return Outcome(abs(p_o - p_p) <= half, f"difference {p_o - p_p:+.3g}, {level:.0%} interval +-{half:.3g}")
-    return Check(f"rate within the {level:.0%} interval ({n} trials)", evaluate, statistical=True)
+        half = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(max(var, 0.0))) + rounding
+        return Outcome(abs(p_o - p_p) <= half, f"difference {p_o - p_p:+.3g}, {level:.0%} interval +-{half:.3g}"
+                                               + (f" (with the paper's rounding {rounding:g})" if rounding else ""))
+    if rounding < 0:
+        raise ValueError(f"rounding must be >= 0, got {rounding}")
+    return Check(f"rate within the {level:.0%} interval ({n} trials)" + (f" + rounding {rounding:g}" if rounding
+                                                                          else ""),
+                 evaluate, hand_picked=bool(rounding), statistical=True)
 
 
 def _compare_means(other, ledger, greater: bool, ours, level: float) -> Outcome:

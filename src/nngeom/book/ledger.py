@@ -13,7 +13,7 @@ records one row. Two kinds:
 
 A document claim whose check is a hand-picked threshold (`checks.within`,
 `checks.at_least`, ...) must give the threshold's reason in ``note``. A judged
-document claim that fails gets a ``cause``: one of ``scale``,
+claim that fails (a document claim or a check) gets a ``cause``: one of ``scale``,
 ``reconstruction``, ``disagreement`` or ``open``, followed by ``: <why>``;
 a notebook passes the cause it expects should the claim fail, and a failure
 with none recorded is filed as ``open``.
@@ -174,7 +174,7 @@ def claim(id: str, statement: str, ours: Any, check: Check, paper: Any = None, *
     outcome = check.evaluate(ours, paper, _state["rows"])
     judged = _state["profile"] in judged_at and not is_dry_run()
     verdict = (REPRODUCED if outcome.passed else DIFFERS) if judged else NOT_JUDGED
-    if verdict == DIFFERS and kind == "document":
+    if verdict == DIFFERS:  # a check that differs needs its explanation as much as a document claim
         cause = cause or "open: not yet understood"
     row = ClaimRow({
         "id": id, "statement": statement, "kind": kind, "source": source or "", "origin": origin_of(source),

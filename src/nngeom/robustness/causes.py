@@ -16,6 +16,15 @@ A cause written as fixed text can be false at another profile ("25 epochs" at ``
 * ``order_cause(values, expected, guard, settings, why)``: for an ordering claim, the pairs put out of order with
   their values, after the known deviations of the models in them (L2's collapse, JReg's representation); with
   none, the scale of training (``scale_cause`` on ``epochs``, with ``why``);
+* ``noise_cause(pairs, boot, fallback, ...)``: for an ordering judged with the bootstrap
+  (`book.resampling`), the pairs whose order the resampled examples do not resolve in either direction; when every
+  failing pair is such a pair, the cause is the number of examples (``scale`` below the document's, ``open`` at
+  it), else ``fallback`` (a pair resolved the wrong way needs another explanation);
+* ``gauge_cause(weight_norms, settings, failing)``: for a comparison of hidden-Jacobian levels between the
+  backpropagation-trained models: eq. 1 has no encoder bias and no penalty on the decoder, so
+  ``(W, A) -> (c W, c^-n A)`` leaves every prediction unchanged while ``||d h_hat / dx||`` scales as ``c^n``; the
+  level of each model is set by where its optimiser leaves ``||W||``, which the cause quotes (JReg's own
+  representation first, where the profile penalises ``h_hat`` itself);
 * ``spectral_cause(settings)``: for a SpecReg claim, which spectral penalty ran (``spec_method``) and on which
   representation (``spec_on``), against what the document's Fig. 3 and its authors' code use; it names a known
   difference of method and says that its effect on the row was not measured, since only one penalty is trained.
@@ -26,7 +35,8 @@ from typing import Any, Mapping
 
 from .experiments import TRAINING
 
-__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "jreg_cause", "l2_cause", "l2_guard", "order_cause",
+__all__ = ["COLLAPSE_ACCURACY", "COLLAPSE_WEIGHT", "gauge_cause", "jreg_cause", "l2_cause", "l2_guard", "noise_cause",
+           "order_cause",
            "scale_cause", "spectral_cause"]
 
 COLLAPSE_ACCURACY = 0.9   # L2 accuracy below this fraction of BP's: collapsed (R.L2.not-collapsed)
@@ -106,6 +116,48 @@ def order_cause(values: Mapping[str, float], expected: list[str], guard: Mapping
     return scale_cause(settings, ("epochs",), f"{why} (out of order: {pairs})")
 
 
+def noise_cause(pairs: list[tuple[str, str]], boot: Mapping[str, Any], fallback: str, *, examples: str,
+                count: int, paper_count: int, level: float = 0.95) -> str:
+    """Why an ordering of ``pairs`` (each ``a`` above ``b``) fails the bootstrap: noise, or ``fallback``.
+
+    A pair fails when ``a`` is above ``b`` in fewer than ``level`` of the replicates; it is *within the noise* when
+    ``b`` is not above ``a`` in ``level`` of them either. If every failing pair is within the noise, the cause is
+    the number of ``examples`` (``count`` of them against the document's ``paper_count``); otherwise some pair is
+    resolved the wrong way and ``fallback`` explains it, with the pairs within the noise named after it."""
+    from ..book.resampling import support
+
+    failing = [(a, b) for a, b in pairs if support(boot, a, b) < level]
+    noisy = [(a, b) for a, b in failing if support(boot, b, a) < level]
+    shown = ", ".join(f"{a} vs {b} (support of {a} > {b} {support(boot, a, b):.2f})" for a, b in noisy)
+    if not failing:
+        return fallback
+    if len(noisy) < len(failing):
+        return fallback + (f"; within the bootstrap noise: {shown}" if noisy else "")
+    why = f"the order of {shown} is within the bootstrap noise of {count} {examples}"
+    if count < paper_count:
+        return f"scale: {count} {examples} (paper {paper_count}); {why}"
+    return f"open: at the document's {paper_count} {examples} {why}"
+
+
+def gauge_cause(weight_norms: Mapping[str, float], settings: Any, failing: tuple[str, ...] = ()) -> str:
+    """Why a hidden-Jacobian level comparison between models can come out either way: the rescaling symmetry.
+
+    ``failing``: the models of the failing comparison; when JReg is among them and the profile penalises h_hat,
+    `jreg_cause` comes first (JReg then minimises the very norm compared)."""
+    missing = [k for k in ("BP",) if k not in weight_norms]
+    if missing:
+        raise ValueError("gauge_cause needs BP's ||W||_F")
+    n = _value(settings, "power_n")
+    shown = ", ".join(f"{k} {v / weight_norms['BP']:.2g}" for k, v in weight_norms.items() if k != "BP")
+    gauge = (f"reconstruction: eq. 1 has no encoder bias and an unpenalised decoder, so (W, A) -> (c W, c^-{n:g} A) "
+             f"leaves every prediction unchanged while the hidden Jacobian scales as c^{n:g}: each model's level is "
+             f"where its optimiser leaves ||W|| (||W||_F / BP's: {shown}), not a property of its decision function")
+    jreg = jreg_cause(settings)
+    if "JReg" in failing and jreg:
+        return f"{jreg}; {gauge.removeprefix('reconstruction: ')}"
+    return gauge
+
+
 def spectral_cause(settings: Any) -> str:
     """``reconstruction: ...`` naming the spectral penalty that ran and how it departs from the document's.
 
@@ -118,5 +170,6 @@ def spectral_cause(settings: Any) -> str:
     if method not in ran or on not in ("h", "h_hat"):
         raise ValueError(f"spec_method must be one of {sorted(ran)} and spec_on 'h' or 'h_hat'; got {method!r}, {on!r}")
     where = "on h, as the authors' trainer" if on == "h" else "on h_hat, where the authors' trainer uses h"
-    return (f"reconstruction: spec_method = {method!r} ({ran[method]}) {where}; the authors' code uses a variant "
-            "with an unscaled target n^-1, not trained here, so its effect on this row is not measured")
+    return (f"open: spec_method = {method!r} ({ran[method]}) {where}; the authors' code uses a variant "
+            "with an unscaled target n^-1, not trained here, so whether that difference explains this row is not "
+            "measured")

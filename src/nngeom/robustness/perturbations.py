@@ -82,13 +82,19 @@ class Perturbation:
 
 @dataclass
 class RobustnessResult:
-    """Relative accuracy on the eps grid and per-image critical distances (L2 norm of the perturbation)."""
+    """Relative accuracy on the eps grid and per-image critical distances (L2 norm of the perturbation).
+
+    ``critical_eps``: the attack's budget eps at which each image first flips (after bisection), NaN where none of
+    the grid flips it; for FGSM and PGD the L-infinity budget they share, against which the document's Fig. 1 draws
+    both (the Euclidean length of a PGD step inside that ball is at most FGSM's corner, so lengths alone favour PGD).
+    """
 
     kind: str
     eps: np.ndarray
     relative_accuracy: np.ndarray
     critical: np.ndarray
     n_correct: int
+    critical_eps: np.ndarray | None = None
 
     def median_critical(self) -> float:
         finite = self.critical[np.isfinite(self.critical)]
@@ -123,7 +129,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_
     was_training = model.training
     model.eval()
     generator = torch.Generator().manual_seed(int(seed))
-    flips, critical = [], []
+    flips, critical, budgets = [], [], []
     correct_total = 0
     for start in loop(range(0, len(x), batch_size), "perturbations.batches"):
         xb, yb = x[start:start + batch_size].to(dev), y[start:start + batch_size].to(dev)
@@ -154,8 +160,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, eps_
         dist = _flat(attack(hi)).norm(dim=1).cpu().double()
         dist[~ever.cpu()] = float("nan")
         critical.append(dist)
+        budget = hi.cpu().double().clone()
+        budget[~ever.cpu()] = float("nan")
+        budgets.append(budget)
     model.train(was_training)
     if correct_total == 0:
         raise ValueError("the model classifies none of the images correctly: nothing to attack")
     relative = torch.cat(flips, dim=1).logical_not().double().mean(1).numpy()
-    return RobustnessResult(kind, grid, relative, torch.cat(critical).numpy(), correct_total)
+    return RobustnessResult(kind, grid, relative, torch.cat(critical).numpy(), correct_total,
+                            torch.cat(budgets).numpy())
