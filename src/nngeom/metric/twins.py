@@ -60,8 +60,8 @@ def twins_on_segment(start, end, centres: torch.Tensor, radius: Callable[[torch.
     for t in ts:
         x = a + t * (b - a)
         d = _distances(x, centres, radius)[0]
-        others = contour_solutions(torch.from_numpy(d[:2]), centres[:2], radius, limit, resolution).numpy()
-        others = [p for p in others if np.linalg.norm(p - x) > 10 * grid_step]
+        solutions = contour_solutions(torch.from_numpy(d[:2]), centres[:2], radius, limit, resolution).numpy()
+        others = [p for p in solutions if np.linalg.norm(p - x) > 10 * grid_step]
         branches.append([(p, float(_distances(p, centres, radius)[0, 2] - d[2])) for p in others])
 
     def residual(z: np.ndarray) -> np.ndarray:
